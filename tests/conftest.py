@@ -1,0 +1,162 @@
+"""Shared fixtures: real services (skipped with a reason on a laptop, required under CI), layers, sockets."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import uuid
+from urllib.parse import urlparse
+
+import pytest
+from channels.testing import WebsocketCommunicator
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_REDIS_URL = os.environ.get("WALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def service_reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(url: str, default_port: int, name: str) -> None:
+    """Skip with a visible reason when a real service is down; under CI that is a failure."""
+    if service_reachable(url, default_port):
+        return
+    message = f"{name} is unreachable at {url}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true requires it)")
+    pytest.skip(message)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    database_url = os.environ.get("DATABASE_URL")
+    if database_url and not service_reachable(database_url, 5432):
+        message = f"PostgreSQL is unreachable at {database_url}"
+        if IN_CI:
+            raise pytest.UsageError(f"{message} (CI=true requires it)")
+        pytest.exit(f"{message}: skipping this pass. Start it to run the PostgreSQL pass.", returncode=0)
+
+
+def redis_layer_config(prefix: str) -> dict:
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": TEST_REDIS_URL, "socket_timeout": 30, "max_connections": 2000}],
+                "prefix": f"{prefix}:asgi",
+                "capacity": 1000,
+                "expiry": 60,
+            },
+        }
+    }
+
+
+@pytest.fixture(params=["memory", "redis"])
+def layer(request: pytest.FixtureRequest, settings) -> str:
+    """Run the test on the in-memory layer and on channels_redis with the real Redis.
+
+    With "redis", presence and rate limits are in Redis too, as in production.
+    """
+    prefix = f"walltest-{uuid.uuid4().hex[:10]}"
+    settings.WALL_REDIS_PREFIX = prefix
+    if request.param == "redis":
+        require_service(TEST_REDIS_URL, 6379, "Redis")
+        settings.REDIS_URL = TEST_REDIS_URL
+        settings.CHANNEL_LAYERS = redis_layer_config(prefix)
+    else:
+        settings.REDIS_URL = None
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    _reset_memory_state()
+    return request.param
+
+
+def _reset_memory_state() -> None:
+    from wall import presence, throttle
+
+    presence._memory.sockets.clear()
+    presence._memory.names.clear()
+    throttle._memory_hits.clear()
+
+
+ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+class Socket:
+    """A connected test client on the real ASGI application, with helpers to speak the protocol."""
+
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.communicator = communicator
+        self.history: dict = {}
+        self.users: list = []
+
+    async def send(self, kind: str, data: dict | None = None) -> None:
+        await self.communicator.send_json_to({"type": kind, "data": data or {}})
+
+    async def receive(self, timeout: float = 3) -> dict:
+        return await self.communicator.receive_json_from(timeout=timeout)
+
+    async def receive_type(self, kind: str, timeout: float = 3) -> dict:
+        """The next frame, which must be of `kind`; returns its data."""
+        frame = await self.receive(timeout)
+        assert frame["type"] == kind, frame
+        return frame["data"]
+
+    async def receive_next(self, kind: str, timeout: float = 3) -> dict:
+        """Skip frames of other types (presence, typing) until one of `kind`; returns its data."""
+        while True:
+            frame = await self.receive(timeout)
+            if frame["type"] == kind:
+                return frame["data"]
+
+    async def nothing_more(self, timeout: float = 0.3) -> bool:
+        return await self.communicator.receive_nothing(timeout=timeout)
+
+    async def join(self, **data) -> dict:
+        await self.send("join", data)
+        return await self.receive_type("welcome")
+
+    async def post(self, content: str, client_id: str | None = None) -> dict:
+        await self.send("message", {"content": content, "client_id": client_id})
+        return (await self.receive_next("message"))["message"]
+
+    async def close(self) -> None:
+        await self.communicator.disconnect()
+
+
+async def open_socket(path: str = "/ws/wall/", headers: list | None = None) -> Socket:
+    """Connect to the real `wallsite.asgi.application` and read the opening `messages` and `users`."""
+    from wallsite.asgi import application
+
+    communicator = WebsocketCommunicator(
+        application, path, headers=headers or [ORIGIN, (b"host", b"127.0.0.1")]
+    )
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    sock = Socket(communicator)
+    sock.history = await sock.receive_type("messages")
+    sock.users = (await sock.receive_type("users"))["users"]
+    return sock
+
+
+@pytest.fixture
+async def sockets(layer):
+    """Factory for connected sockets; every one is closed at the end of the test."""
+    opened: list[Socket] = []
+
+    async def factory(path: str = "/ws/wall/") -> Socket:
+        sock = await open_socket(path)
+        opened.append(sock)
+        return sock
+
+    yield factory
+    for sock in opened:
+        with contextlib.suppress(Exception):  # Already closed by the test or the server.
+            await sock.close()

@@ -1,0 +1,59 @@
+"""The wall's data: participants who own names, and their posts."""
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_-]+$"
+
+
+class Participant(models.Model):
+    """A name claimed on the wall, owned by whoever holds its token (only the hash is stored)."""
+
+    username = models.CharField(
+        max_length=settings.WALL_USERNAME_MAX,
+        validators=[RegexValidator(USERNAME_PATTERN, "Letters, digits, _ and - only.")],
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    # Highest post id this participant has seen; only ever moves forward.
+    last_read_id = models.BigIntegerField(null=True, blank=True)
+    is_banned = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="participant_username_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class Post(models.Model):
+    """One post on the wall. Hidden posts stay in the database but leave history and live views."""
+
+    author = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="posts")
+    content = models.TextField(blank=True, validators=[MaxLengthValidator(settings.WALL_CONTENT_MAX)])
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The sender's nonce, so a resent post is recognised instead of saved twice.
+    client_id = models.CharField(max_length=64, null=True, blank=True)
+    is_hidden = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_id"],
+                condition=models.Q(client_id__isnull=False),
+                name="post_author_client_id_unique",
+            ),
+        ]
+        indexes = [
+            # History pages read visible posts by id; a partial index keeps connect time flat.
+            models.Index(fields=["id"], condition=models.Q(is_hidden=False), name="post_visible_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.author}: {self.content[:40]}"

@@ -1,0 +1,11 @@
+"""The wall's HTTP routes."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("api/usernames/<str:username>", views.username_availability, name="username-availability"),
+    path("healthz", views.healthz, name="healthz"),
+]
