@@ -1,0 +1,119 @@
+"""Real server processes for tests: daphne on a free port, with its own environment, stopped after."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen
+    port: int
+    log_path: Path
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/wall/"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.process.send_signal(sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.kill(signal.SIGTERM)
+        if self.process.poll() is None:
+            self.kill(signal.SIGKILL)
+
+
+def server_env(**overrides: str | None) -> dict[str, str]:
+    """The test process's environment with overrides; None removes a variable."""
+    env = {**os.environ, "DJANGO_DEBUG": "1", "DJANGO_SETTINGS_MODULE": "wallsite.settings"}
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+
+
+def start_daphne(env: dict[str, str], log_dir: Path, name: str = "daphne") -> ServerProcess:
+    """Start `daphne wallsite.asgi:application` and wait until /healthz answers."""
+    port = free_port()
+    log_path = log_dir / f"{name}-{port}.log"
+    log_file = log_path.open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--websocket_max_message_size",
+            "65536",
+            "wallsite.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    server = ServerProcess(process, port, log_path)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited early:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(f"{server.http_url}/healthz", timeout=2):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"{name} did not answer /healthz in 30 s:\n{server.log()}")
+
+
+@contextlib.contextmanager
+def running_servers(count: int, env: dict[str, str], log_dir: Path) -> Iterator[list[ServerProcess]]:
+    servers: list[ServerProcess] = []
+    try:
+        for index in range(count):
+            servers.append(start_daphne(env, log_dir, name=f"daphne{index}"))
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
