@@ -96,6 +96,7 @@ class Socket:
         self.communicator = communicator
         self.history: dict = {}
         self.users: list = []
+        self.username: str | None = None
 
     async def send(self, kind: str, data: dict | None = None) -> None:
         await self.communicator.send_json_to({"type": kind, "data": data or {}})
@@ -121,11 +122,17 @@ class Socket:
 
     async def join(self, **data) -> dict:
         await self.send("join", data)
-        return await self.receive_type("welcome")
+        welcome = await self.receive_next("welcome")
+        self.username = welcome["username"]
+        return welcome
 
     async def post(self, content: str, client_id: str | None = None) -> dict:
+        """Send a post and return the server's copy of it (skipping others' posts)."""
         await self.send("message", {"content": content, "client_id": client_id})
-        return (await self.receive_next("message"))["message"]
+        while True:
+            post = (await self.receive_next("message"))["message"]
+            if post["author"] == self.username and post["client_id"] == client_id:
+                return post
 
     async def close(self) -> None:
         await self.communicator.disconnect()

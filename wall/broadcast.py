@@ -16,8 +16,12 @@ WALL_GROUP = "wall"
 
 
 def relay_message(frame: dict[str, Any], *, skip_user: str | None = None) -> dict[str, Any]:
-    """The channel-layer message for a frame: encoded once, decoded by no consumer."""
-    return {"type": "wall.event", "text": encode(frame), "skip_user": skip_user}
+    """The channel-layer message for a frame: encoded once, decoded by no consumer.
+
+    `post_id` lets a consumer drop a new post that its history page already held.
+    """
+    post_id = frame["data"]["message"]["id"] if frame["type"] == "message" else None
+    return {"type": "wall.event", "text": encode(frame), "skip_user": skip_user, "post_id": post_id}
 
 
 async def broadcast(frame: dict[str, Any], *, skip_user: str | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -17,6 +18,7 @@ from .throttle import parse_rate, throttle_hit
 
 logger = logging.getLogger(__name__)
 
+HISTORY_RACE_SECONDS = 30
 UNAVAILABLE = WallError("unavailable", "The wall's database is unavailable; nothing was saved. Try again.")
 
 post_history_on_connect = database_sync_to_async(selectors.post_history_on_connect)
@@ -32,6 +34,10 @@ class WallConsumer(AsyncWebsocketConsumer):
     """One socket on the wall: a reader until it joins, then a named participant."""
 
     user: services.Claim | None = None
+    # Ids of the history page sent on connect; a live copy of one of them arriving just after
+    # (the join race) is dropped. Only for a short while: an unhidden post may come back later.
+    history_ids: frozenset[str] = frozenset()
+    history_sent_at: float = 0.0
 
     async def connect(self) -> None:
         since_id = self._since_from_query()
@@ -46,6 +52,8 @@ class WallConsumer(AsyncWebsocketConsumer):
             await self.close(code=1011)
             return
         await self._send_frame(protocol.messages_event(page.posts, has_more=page.has_more, reset=page.reset))
+        self.history_ids = frozenset(post["id"] for post in page.posts)
+        self.history_sent_at = time.monotonic()
         online = await presence.presence_online()
         await self._send_frame(protocol.users_event([protocol.user_ref(u.id, u.username) for u in online]))
 
@@ -149,6 +157,10 @@ class WallConsumer(AsyncWebsocketConsumer):
         skip_user = message.get("skip_user")
         if skip_user is not None and self.user is not None and str(self.user.id) == skip_user:
             return
+        if message.get("post_id") in self.history_ids:
+            if time.monotonic() - self.history_sent_at < HISTORY_RACE_SECONDS:
+                return
+            self.history_ids = frozenset()
         await self.send(text_data=message["text"])
 
     # --- helpers -------------------------------------------------------------------------------
