@@ -84,7 +84,7 @@ def start_daphne(env: dict[str, str], log_dir: Path, name: str = "daphne") -> Se
             "127.0.0.1",
             "--port",
             str(port),
-            "--websocket_max_message_size",
+            "--websocket-max-message-size",
             "65536",
             "wallsite.asgi:application",
         ],

@@ -1,4 +1,4 @@
-"""Bad input: each gets its error (or a close for an oversize frame), the socket keeps working, nothing saved."""
+"""Bad input: each gets its error (or a close for an oversize frame), the socket survives, nothing saved."""
 
 import json
 

@@ -1,0 +1,27 @@
+# The wall's image: daphne serving wallsite.asgi. Migrations run when the container starts, never here.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+
+# Settings refuse to load without a secret when DEBUG is off: a throwaway one, for this line only.
+RUN DJANGO_SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --noinput \
+    && useradd --system --uid 1000 --home-dir /app --shell /usr/sbin/nologin wall \
+    && mkdir -p /app/media \
+    && chown wall:wall /app/media
+
+USER wall
+EXPOSE 8000
+
+ENTRYPOINT ["sh", "/app/docker-entrypoint.sh"]
+CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "--websocket_max_message_size", "65536", \
+     "--proxy-headers", "wallsite.asgi:application"]

@@ -1,0 +1,162 @@
+// Building the wall's elements from posts: text only ever goes in through textContent.
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const clockFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "numeric", minute: "2-digit" });
+const dateFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", year: "numeric" });
+const exactFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "medium" });
+
+/** Make an element with a class and optional text. */
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+/** "just now", "3 min ago", "2 h ago", "Tue 14:05" or "Nov 3, 2026". */
+export function relativeTime(date, now = Date.now()) {
+  const age = now - date.getTime();
+  if (age < 45_000) return "just now";
+  if (age < HOUR) return `${Math.max(1, Math.round(age / MINUTE))} min ago`;
+  if (age < DAY) return `${Math.floor(age / HOUR)} h ago`;
+  if (age < 6 * DAY) return dayFormat.format(date);
+  return dateFormat.format(date);
+}
+
+/** Rewrite every relative time under `root`; called every 30 s. */
+export function refreshTimes(root, now = Date.now()) {
+  for (const time of root.querySelectorAll("time[datetime]")) {
+    const text = relativeTime(new Date(time.dateTime), now);
+    if (time.textContent !== text) time.textContent = text;
+  }
+}
+
+/** A stable hue per name, so each author keeps one avatar colour. */
+export function nameHue(name) {
+  let hash = 0;
+  for (const char of name.toLowerCase()) hash = (hash * 31 + char.codePointAt(0)) >>> 0;
+  return hash % 360;
+}
+
+export function avatar(name) {
+  const node = el("span", "avatar", [...name][0]?.toUpperCase() ?? "?");
+  node.setAttribute("aria-hidden", "true");
+  node.style.setProperty("--hue", String(nameHue(name)));
+  return node;
+}
+
+/** Only images served by this site are shown (the server sends /media/... paths). */
+function sameOriginUrl(value) {
+  if (typeof value !== "string" || !value) return null;
+  try {
+    const url = new URL(value, location.href);
+    return url.origin === location.origin ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The element for one post (or a pending one, which has no id yet). */
+export function postElement(post, { mine = false } = {}) {
+  const item = el("li", "post");
+  item.classList.toggle("is-mine", mine);
+  item.append(avatar(post.author));
+
+  const body = el("div", "post-body");
+  const head = el("p", "post-head");
+  const created = new Date(post.created_at);
+  const time = el("time", "post-time", relativeTime(created));
+  time.dateTime = created.toISOString();
+  time.title = exactFormat.format(created);
+  head.append(el("span", "post-author", post.author), time);
+  body.append(head);
+
+  if (post.content) body.append(el("p", "post-content", post.content));
+  const image = sameOriginUrl(post.image);
+  if (image) {
+    const link = el("a", "post-image-link");
+    link.href = image;
+    link.target = "_blank";
+    link.rel = "noopener";
+    const img = el("img", "post-image");
+    img.src = image;
+    img.alt = post.content || `Image posted by ${post.author}`;
+    img.loading = "lazy";
+    link.append(img);
+    body.append(link);
+  }
+  body.append(el("div", "post-foot"));
+  item.append(body);
+  setPostId(item, post);
+  return item;
+}
+
+/** Give an element its confirmed post id and server time. */
+export function setPostId(item, post) {
+  if (post.id == null) return;
+  item.dataset.id = post.id;
+  item.id = `post-${post.id}`;
+  const time = item.querySelector("time");
+  const created = new Date(post.created_at);
+  if (time && !Number.isNaN(created.getTime())) {
+    time.dateTime = created.toISOString();
+    time.title = exactFormat.format(created);
+    time.textContent = relativeTime(created);
+  }
+}
+
+/**
+ * Show a pending post's state in its footer: sending, waiting, or failed with actions.
+ * `actions` is a list of [label, handler, {disabled}] tuples.
+ */
+export function setPendingStatus(item, { text, tone = "", actions = [] }) {
+  const foot = item.querySelector(".post-foot");
+  let status = foot.querySelector(".post-status");
+  if (!status) {
+    status = el("div", "post-status");
+    foot.prepend(status);
+  }
+  status.className = `post-status ${tone}`.trim();
+  const label = el("span", "post-status-text", text);
+  const buttons = actions.map(([name, onClick, options = {}]) => {
+    const button = el("button", "link-button", name);
+    button.type = "button";
+    button.disabled = Boolean(options.disabled);
+    button.addEventListener("click", onClick);
+    return button;
+  });
+  status.replaceChildren(label, ...buttons);
+}
+
+export function clearPendingStatus(item) {
+  item.querySelector(".post-status")?.remove();
+}
+
+/** "Seen by N" under a post, with the names in a tooltip; null removes it. */
+export function setSeenBy(item, names) {
+  const foot = item.querySelector(".post-foot");
+  let seen = foot.querySelector(".seen-by");
+  if (!names || names.length === 0) {
+    seen?.remove();
+    return;
+  }
+  if (!seen) {
+    seen = el("p", "seen-by");
+    foot.append(seen);
+  }
+  seen.textContent = `Seen by ${names.length}`;
+  seen.title = names.join(", ");
+  seen.setAttribute("aria-label", `Seen by ${names.join(", ")}`);
+}
+
+/** "Bob is typing…", "Bob and Mary are typing…", "3 people are typing…". */
+export function typingText(names) {
+  if (names.length === 0) return "";
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return `${names.length} people are typing…`;
+}

@@ -1,0 +1,110 @@
+// The wall's WebSocket: one connection at a time, reconnecting by itself with capped backoff and jitter.
+
+const BACKOFF_START_MS = 500;
+const BACKOFF_MAX_MS = 15_000;
+const JITTER = 0.3;
+
+/** ws: or wss: to match the page, on the page's own host. */
+export function socketUrl(path, since) {
+  const url = new URL(path, location.href);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  if (since != null) url.searchParams.set("since", String(since));
+  return url.href;
+}
+
+/** 0.5 s doubling to 15 s, each ±30 %. */
+export function backoffDelay(attempt) {
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** attempt);
+  return Math.round(base * (1 + (Math.random() * 2 - 1) * JITTER));
+}
+
+export class WallSocket {
+  /**
+   * onFrame({type, data}) for every JSON frame; onOpen() after each connect; onClose() after each loss;
+   * onStatus({state, retryAt}) with state "connecting" | "live" | "reconnecting".
+   * since() gives the ?since= value for each (re)connect, or null.
+   */
+  constructor({ path, since, onFrame, onOpen, onClose, onStatus }) {
+    Object.assign(this, { path, since, onFrame, onOpen, onClose, onStatus });
+    this.ws = null;
+    this.attempt = 0;
+    this.retryTimer = null;
+    this.everOpened = false;
+    this.lastFrameAt = Date.now();
+    addEventListener("online", () => this.retryNow());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.retryNow();
+    });
+  }
+
+  connect() {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    const ws = new WebSocket(socketUrl(this.path, this.since()));
+    this.ws = ws;
+    this.onStatus({ state: this.everOpened ? "reconnecting" : "connecting", retryAt: null });
+    ws.addEventListener("open", () => {
+      if (ws !== this.ws) return;
+      this.everOpened = true;
+      this.lastFrameAt = Date.now();
+      this.onStatus({ state: "live", retryAt: null });
+      this.onOpen();
+    });
+    ws.addEventListener("message", (event) => {
+      if (ws !== this.ws) return;
+      this.lastFrameAt = Date.now();
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (frame && typeof frame.type === "string") this.onFrame(frame);
+    });
+    // "error" is always followed by "close", so only close is handled.
+    ws.addEventListener("close", () => {
+      if (ws !== this.ws) return;
+      this.ws = null;
+      this.onClose();
+      this.scheduleReconnect();
+    });
+  }
+
+  /** The server answered with history: the connection works, so the next loss starts backoff afresh. */
+  markHealthy() {
+    this.attempt = 0;
+  }
+
+  scheduleReconnect() {
+    const delay = backoffDelay(this.attempt);
+    this.attempt = Math.min(this.attempt + 1, 10);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.onStatus({ state: "reconnecting", retryAt: Date.now() + delay });
+  }
+
+  /** Skip the rest of a backoff wait (the network came back, the tab became visible). */
+  retryNow() {
+    if (this.retryTimer !== null) this.connect();
+  }
+
+  /** Drop a connection that looks dead and start over. */
+  restart() {
+    const ws = this.ws;
+    if (!ws) return;
+    this.ws = null;
+    ws.close();
+    this.onClose();
+    this.scheduleReconnect();
+  }
+
+  isOpen() {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  /** Send one frame; false when there is no open connection (the caller keeps what it wanted to send). */
+  send(type, data = {}) {
+    if (!this.isOpen()) return false;
+    this.ws.send(JSON.stringify({ type, data }));
+    return true;
+  }
+}
