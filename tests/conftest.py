@@ -11,6 +11,8 @@ from urllib.parse import urlparse
 import pytest
 from channels.testing import WebsocketCommunicator
 
+from wall.heartbeat import drain
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_REDIS_URL = os.environ.get("WALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -67,6 +69,7 @@ def layer(request: pytest.FixtureRequest, settings) -> str:
     """
     prefix = f"walltest-{uuid.uuid4().hex[:10]}"
     settings.WALL_REDIS_PREFIX = prefix
+    settings.WALL_PRESENCE_LEAVE_GRACE = 0.1
     if request.param == "redis":
         require_service(TEST_REDIS_URL, 6379, "Redis")
         settings.REDIS_URL = TEST_REDIS_URL
@@ -81,8 +84,7 @@ def layer(request: pytest.FixtureRequest, settings) -> str:
 def _reset_memory_state() -> None:
     from wall import presence, throttle
 
-    presence._memory.sockets.clear()
-    presence._memory.names.clear()
+    presence._memory.clear()
     throttle._memory_hits.clear()
 
 
@@ -167,3 +169,4 @@ async def sockets(layer):
     for sock in opened:
         with contextlib.suppress(Exception):  # Already closed by the test or the server.
             await sock.close()
+    await drain()

@@ -14,6 +14,7 @@ from django.db import DatabaseError
 from . import presence, protocol, selectors, services
 from .broadcast import WALL_GROUP, broadcast
 from .errors import WallError
+from .heartbeat import local_sockets
 from .throttle import parse_rate, throttle_hit
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,8 @@ UNAVAILABLE = WallError("unavailable", "The wall's database is unavailable; noth
 
 post_history_on_connect = database_sync_to_async(selectors.post_history_on_connect)
 post_list_before = database_sync_to_async(selectors.post_list_before)
+read_pointers = database_sync_to_async(selectors.read_pointers)
+participant_touch = database_sync_to_async(services.participant_touch)
 participant_claim = database_sync_to_async(services.participant_claim)
 participant_claim_random = database_sync_to_async(services.participant_claim_random)
 participant_by_token = database_sync_to_async(services.participant_by_token)
@@ -42,6 +45,7 @@ class WallConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         since_id = self._since_from_query()
         await self.accept()
+        local_sockets().socket_opened()
         # Join the group before reading history, so no post committed in between is missed.
         await self.channel_layer.group_add(WALL_GROUP, self.channel_name)
         try:
@@ -55,14 +59,18 @@ class WallConsumer(AsyncWebsocketConsumer):
         self.history_ids = frozenset(post["id"] for post in page.posts)
         self.history_sent_at = time.monotonic()
         online = await presence.presence_online()
-        await self._send_frame(protocol.users_event([protocol.user_ref(u.id, u.username) for u in online]))
+        pointers = await read_pointers(user_ids=[user.id for user in online])
+        users = [{**protocol.user_ref(u.id, u.username), "last_read": pointers.get(u.id)} for u in online]
+        await self._send_frame(protocol.users_event(users))
 
     async def disconnect(self, code: int) -> None:
+        local_sockets().socket_closed(self.channel_name)
         await self.channel_layer.group_discard(WALL_GROUP, self.channel_name)
         if self.user is not None:
             user, self.user = self.user, None
             if await presence.presence_leave(user_id=str(user.id), channel_name=self.channel_name):
-                await broadcast(protocol.user_left_event(user.id, user.username))
+                local_sockets().settle_later(str(user.id), user.username)
+            await participant_touch(participant_id=user.id)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:
@@ -102,13 +110,17 @@ class WallConsumer(AsyncWebsocketConsumer):
             )
         if claim.is_banned:
             raise WallError("banned", "This name is banned from the wall.")
-        first = self.user is None and await presence.presence_join(
-            user_id=str(claim.id), username=claim.username, channel_name=self.channel_name
-        )
-        self.user = claim
+        if self.user is None:
+            user_id = str(claim.id)
+            announce = await presence.presence_join(
+                user_id=user_id, username=claim.username, channel_name=self.channel_name
+            )
+            local_sockets().socket_joined(self.channel_name, user_id, claim.username)
+            self.user = claim
+            await participant_touch(participant_id=claim.id)
+            if announce:
+                await broadcast(protocol.user_joined_event(claim.id, claim.username), skip_user=user_id)
         await self._send_frame(protocol.welcome_event(claim.id, claim.username, claim.token))
-        if first:
-            await broadcast(protocol.user_joined_event(claim.id, claim.username), skip_user=str(claim.id))
 
     async def _on_message(self, command: protocol.SendMessage) -> None:
         user = self._require_join()

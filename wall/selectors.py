@@ -67,3 +67,9 @@ def participant_with_username(username: str) -> QuerySet[Participant]:
 
 def username_is_taken(*, username: str) -> bool:
     return participant_with_username(username).exists()
+
+
+def read_pointers(*, user_ids: list[str]) -> dict[str, str | None]:
+    """Each participant's read pointer (highest post id seen), by user id."""
+    rows = Participant.objects.filter(pk__in=[int(uid) for uid in user_ids]).values_list("pk", "last_read_id")
+    return {str(pk): (str(last_read) if last_read is not None else None) for pk, last_read in rows}

@@ -32,6 +32,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    value = env(name)
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, got {value!r}") from None
+
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -208,5 +218,8 @@ WALL_FRAME_MAX_BYTES = 64 * 1024
 WALL_POST_RATE = env("WALL_POST_RATE", "5/10s")
 WALL_TYPING_RATE = "1/2s"
 # Presence: sockets refresh every HEARTBEAT seconds; a socket not refreshed for TTL seconds is gone.
-WALL_PRESENCE_HEARTBEAT = env_int("WALL_PRESENCE_HEARTBEAT", 20)
+# A dead process's users are announced as left within TTL + HEARTBEAT seconds (80 s by default).
+WALL_PRESENCE_HEARTBEAT = env_float("WALL_PRESENCE_HEARTBEAT", 20)
 WALL_PRESENCE_TTL = env_int("WALL_PRESENCE_TTL", 60)
+# A user's last socket closing is announced only if no socket of theirs is back within this time.
+WALL_PRESENCE_LEAVE_GRACE = env_float("WALL_PRESENCE_LEAVE_GRACE", 3)

@@ -1,0 +1,94 @@
+"""This process's side of presence: refresh its joined sockets, reap dead processes' users,
+and announce a leave only after the grace period."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from . import presence, protocol
+from .broadcast import broadcast
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LocalSockets:
+    """The sockets of this process on one event loop. Only a list of its own sockets: who is
+    online is decided in the shared store (wall.presence)."""
+
+    connected: int = 0
+    joined: dict[str, tuple[str, str]] = field(default_factory=dict)  # channel → (user id, name)
+    task: asyncio.Task | None = None
+    pending: set[asyncio.Task] = field(default_factory=set)
+
+    def socket_opened(self) -> None:
+        self.connected += 1
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._beat(), name="wall-presence-heartbeat")
+
+    def socket_closed(self, channel_name: str) -> None:
+        self.connected -= 1
+        self.joined.pop(channel_name, None)
+        if self.connected <= 0 and self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    def socket_joined(self, channel_name: str, user_id: str, username: str) -> None:
+        self.joined[channel_name] = (user_id, username)
+
+    def settle_later(self, user_id: str, username: str) -> None:
+        """Announce the user's leave after the grace, unless a socket of theirs came back."""
+        task = asyncio.get_running_loop().create_task(self._settle(user_id, username))
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+
+    async def _settle(self, user_id: str, username: str) -> None:
+        await asyncio.sleep(settings.WALL_PRESENCE_LEAVE_GRACE)
+        try:
+            if await presence.presence_settle(user_id=user_id):
+                await broadcast(protocol.user_left_event(user_id, username))
+        except Exception:  # The store is down: the reaper announces the leave once it is back.
+            logger.warning("presence settle failed for user %s", user_id, exc_info=True)
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(settings.WALL_PRESENCE_HEARTBEAT)
+            try:
+                await self.beat_once()
+            except Exception:  # Keep beating: a Redis blip must not end presence for the process.
+                logger.warning("presence heartbeat failed", exc_info=True)
+
+    async def beat_once(self) -> None:
+        """Refresh our sockets, re-announce users a reaper had dropped, announce dead ones."""
+        sockets = [(user_id, channel) for channel, (user_id, _) in self.joined.items()]
+        names = dict(self.joined.values())
+        for user_id in await presence.presence_refresh(sockets):
+            await broadcast(protocol.user_joined_event(user_id, names[user_id]), skip_user=user_id)
+        for user in await presence.presence_reap():
+            await broadcast(protocol.user_left_event(user.id, user.username))
+
+
+_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LocalSockets] = weakref.WeakKeyDictionary()
+
+
+def local_sockets() -> LocalSockets:
+    """The registry for the running event loop (one per process in production)."""
+    loop = asyncio.get_running_loop()
+    registry = _by_loop.get(loop)
+    if registry is None:
+        registry = _by_loop[loop] = LocalSockets()
+    return registry
+
+
+async def drain() -> None:
+    """Wait for pending leave announcements (tests and shutdown)."""
+    for registry in list(_by_loop.values()):
+        for task in list(registry.pending):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
