@@ -23,7 +23,7 @@ run: $(BIN)/.installed
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	@echo "The wall is at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/daphne --bind $(HOST) --port $(PORT) \
-		--websocket-max-message-size 65536 wallsite.asgi:application
+		--websocket-max-message-size 1048576 wallsite.asgi:application
 
 # The suite runs twice: on the embedded default (SQLite), then on PostgreSQL and Redis.
 # Socket tests run on both channel layers in each pass (tests/conftest.py).

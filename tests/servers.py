@@ -85,7 +85,7 @@ def start_daphne(env: dict[str, str], log_dir: Path, name: str = "daphne") -> Se
             "--port",
             str(port),
             "--websocket-max-message-size",
-            "65536",
+            "1048576",
             "wallsite.asgi:application",
         ],
         cwd=ROOT,

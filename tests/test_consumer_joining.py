@@ -55,6 +55,7 @@ async def test_joining_as_someone_else_on_a_joined_socket_is_refused(sockets):
     await sock.send("join", {"username": "Mary"})
     assert (await sock.receive_type("error"))["code"] == "bad_request"
     assert (await sock.post("still Bob"))["author"] == "Bob"
+    assert not await Participant.objects.filter(username="Mary").aexists(), "the refused name was claimed"
 
 
 async def test_welcome_goes_only_to_the_joining_socket(sockets):

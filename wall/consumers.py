@@ -98,29 +98,28 @@ class WallConsumer(AsyncWebsocketConsumer):
     # --- commands ------------------------------------------------------------------------------
 
     async def _on_join(self, command: protocol.Join) -> None:
+        if self.user is not None:
+            # Re-joining is only a repeat of the same identity; checked before any name is claimed.
+            if command.token != self.user.token:
+                raise WallError("bad_request", f"This socket joined as {self.user.username}; reconnect to switch.")
+            await self._send_frame(protocol.welcome_event(self.user.id, self.user.username, self.user.token))
+            return
         if command.token:
             claim = await participant_by_token(token=command.token)
         elif command.username is not None:
             claim = await participant_claim(username=command.username)
         else:
             claim = await participant_claim_random()
-        if self.user is not None and self.user.id != claim.id:
-            raise WallError(
-                "bad_request", f"This socket already joined as {self.user.username}; reconnect to switch."
-            )
         if claim.is_banned:
             raise WallError("banned", "This name is banned from the wall.")
-        if self.user is None:
-            user_id = str(claim.id)
-            announce = await presence.presence_join(
-                user_id=user_id, username=claim.username, channel_name=self.channel_name
-            )
-            local_sockets().socket_joined(self.channel_name, user_id, claim.username)
-            self.user = claim
-            await participant_touch(participant_id=claim.id)
-            if announce:
-                await broadcast(protocol.user_joined_event(claim.id, claim.username), skip_user=user_id)
+        user_id = str(claim.id)
+        announce = await presence.presence_join(user_id=user_id, username=claim.username, channel_name=self.channel_name)
+        local_sockets().socket_joined(self.channel_name, user_id, claim.username)
+        self.user = claim
+        await participant_touch(participant_id=claim.id)
         await self._send_frame(protocol.welcome_event(claim.id, claim.username, claim.token))
+        if announce:
+            await broadcast(protocol.user_joined_event(claim.id, claim.username), skip_user=user_id)
 
     async def _on_message(self, command: protocol.SendMessage) -> None:
         user = self._require_join()
