@@ -23,5 +23,5 @@ USER wall
 EXPOSE 8000
 
 ENTRYPOINT ["sh", "/app/docker-entrypoint.sh"]
-CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "--websocket_max_message_size", "65536", \
+CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "--websocket-max-message-size", "1048576", \
      "--proxy-headers", "wallsite.asgi:application"]
