@@ -47,36 +47,18 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(f"{message}: skipping this pass. Start it to run the PostgreSQL pass.", returncode=0)
 
 
-def redis_layer_config(prefix: str) -> dict:
-    return {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [{"address": TEST_REDIS_URL, "socket_timeout": 30, "max_connections": 2000}],
-                "prefix": f"{prefix}:asgi",
-                "capacity": 1000,
-                "expiry": 60,
-            },
-        }
-    }
-
-
 @pytest.fixture(params=["memory", "redis"])
 def layer(request: pytest.FixtureRequest, settings) -> str:
-    """Run the test on the in-memory layer and on channels_redis with the real Redis.
-
-    With "redis", presence and rate limits are in Redis too, as in production.
-    """
+    """Run the test on the in-process bus and stores, and on the real Redis (bus, presence,
+    rate limits), as in production."""
     prefix = f"walltest-{uuid.uuid4().hex[:10]}"
     settings.WALL_REDIS_PREFIX = prefix
     settings.WALL_PRESENCE_LEAVE_GRACE = 0.1
     if request.param == "redis":
         require_service(TEST_REDIS_URL, 6379, "Redis")
         settings.REDIS_URL = TEST_REDIS_URL
-        settings.CHANNEL_LAYERS = redis_layer_config(prefix)
     else:
         settings.REDIS_URL = None
-        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     _reset_memory_state()
     return request.param
 

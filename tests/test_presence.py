@@ -84,7 +84,7 @@ async def test_a_dead_process_users_are_reaped_and_announced_left(sockets, setti
     settings.WALL_PRESENCE_TTL = 1
     watcher = await sockets()
     # A socket of another process that then died: it joined and never refreshed.
-    await presence.presence_join(user_id="999", username="Ghost", channel_name="dead-process.1")
+    await presence.presence_join(user_id="999", username="Ghost", socket_id="dead-process.1")
     assert [user.username for user in await presence.presence_online()] == ["Ghost"]
     await asyncio.sleep(1.2)
     await local_sockets().beat_once()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+import uuid
+from collections import deque
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -11,8 +14,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
 
+from redis.exceptions import RedisError
+
 from . import presence, protocol, selectors, services
-from .broadcast import WALL_GROUP, broadcast
+from .broadcast import broadcast
+from .bus import Envelope, hub
 from .errors import WallError
 from .heartbeat import local_sockets
 from .throttle import parse_rate, throttle_hit
@@ -21,6 +27,12 @@ logger = logging.getLogger(__name__)
 
 HISTORY_RACE_SECONDS = 30
 UNAVAILABLE = WallError("unavailable", "The wall's database is unavailable; nothing was saved. Try again.")
+SHARED_STORE_DOWN = WallError(
+    "unavailable", "The wall's shared store is unavailable; nothing was saved. Try again."
+)
+# Close codes (RFC 6455): the server restarts or the bus was interrupted / this socket fell behind.
+CLOSE_RESUME = 1012
+CLOSE_TOO_SLOW = 1013
 
 post_history_on_connect = database_sync_to_async(selectors.post_history_on_connect)
 post_list_before = database_sync_to_async(selectors.post_list_before)
@@ -34,7 +46,11 @@ read_pointer_advance = database_sync_to_async(services.read_pointer_advance)
 
 
 class WallConsumer(AsyncWebsocketConsumer):
-    """One socket on the wall: a reader until it joins, then a named participant."""
+    """One socket on the wall: a reader until it joins, then a named participant.
+
+    Live events reach it from this process's hub (wall.bus), already encoded; they queue in a
+    bounded outbox that one writer task drains, so a slow socket never stalls the others.
+    """
 
     user: services.Claim | None = None
     # Ids of the history page sent on connect; a live copy of one of them arriving just after
@@ -43,11 +59,19 @@ class WallConsumer(AsyncWebsocketConsumer):
     history_sent_at: float = 0.0
 
     async def connect(self) -> None:
+        self.socket_id = uuid.uuid4().hex
+        self.outbox: deque[Envelope] = deque()
+        self.outbox_ready = asyncio.Event()
+        self.writer: asyncio.Task | None = None
+        self.closing = False
         since_id = self._since_from_query()
         await self.accept()
         local_sockets().socket_opened()
-        # Join the group before reading history, so no post committed in between is missed.
-        await self.channel_layer.group_add(WALL_GROUP, self.channel_name)
+        # Subscribe before reading history, so no post committed in between is missed.
+        wall_hub = hub()
+        wall_hub.add(self)
+        if not await wall_hub.ready():
+            logger.warning("bus not subscribed yet; this socket will be asked to resume when it is")
         try:
             page = await post_history_on_connect(since_id=since_id)
         except DatabaseError:
@@ -58,18 +82,30 @@ class WallConsumer(AsyncWebsocketConsumer):
         await self._send_frame(protocol.messages_event(page.posts, has_more=page.has_more, reset=page.reset))
         self.history_ids = frozenset(post["id"] for post in page.posts)
         self.history_sent_at = time.monotonic()
-        online = await presence.presence_online()
+        await self._send_frame(protocol.users_event(await self._online_users()))
+        self.writer = asyncio.get_running_loop().create_task(self._write_live_events())
+
+    async def _online_users(self) -> list[dict]:
+        try:
+            online = await presence.presence_online()
+        except RedisError:
+            logger.warning("presence unavailable on connect", exc_info=True)
+            return []
         pointers = await read_pointers(user_ids=[user.id for user in online])
-        users = [{**protocol.user_ref(u.id, u.username), "last_read": pointers.get(u.id)} for u in online]
-        await self._send_frame(protocol.users_event(users))
+        return [{**protocol.user_ref(u.id, u.username), "last_read": pointers.get(u.id)} for u in online]
 
     async def disconnect(self, code: int) -> None:
-        local_sockets().socket_closed(self.channel_name)
-        await self.channel_layer.group_discard(WALL_GROUP, self.channel_name)
+        hub().discard(self)
+        if self.writer is not None:
+            self.writer.cancel()
+        local_sockets().socket_closed(self.socket_id)
         if self.user is not None:
             user, self.user = self.user, None
-            if await presence.presence_leave(user_id=str(user.id), channel_name=self.channel_name):
-                local_sockets().settle_later(str(user.id), user.username)
+            try:
+                if await presence.presence_leave(user_id=str(user.id), socket_id=self.socket_id):
+                    local_sockets().settle_later(str(user.id), user.username)
+            except RedisError:
+                logger.warning("presence unavailable on disconnect; the entry will expire", exc_info=True)
             await participant_touch(participant_id=user.id)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -94,6 +130,9 @@ class WallConsumer(AsyncWebsocketConsumer):
         except DatabaseError:
             logger.exception("database error handling a frame")
             await self._send_error(UNAVAILABLE, client_id)
+        except RedisError:
+            logger.warning("shared store error handling a frame", exc_info=True)
+            await self._send_error(SHARED_STORE_DOWN, client_id)
 
     # --- commands ------------------------------------------------------------------------------
 
@@ -101,7 +140,9 @@ class WallConsumer(AsyncWebsocketConsumer):
         if self.user is not None:
             # Re-joining is only a repeat of the same identity; checked before any name is claimed.
             if command.token != self.user.token:
-                raise WallError("bad_request", f"This socket joined as {self.user.username}; reconnect to switch.")
+                raise WallError(
+                    "bad_request", f"This socket joined as {self.user.username}; reconnect to switch."
+                )
             await self._send_frame(protocol.welcome_event(self.user.id, self.user.username, self.user.token))
             return
         if command.token:
@@ -113,8 +154,10 @@ class WallConsumer(AsyncWebsocketConsumer):
         if claim.is_banned:
             raise WallError("banned", "This name is banned from the wall.")
         user_id = str(claim.id)
-        announce = await presence.presence_join(user_id=user_id, username=claim.username, channel_name=self.channel_name)
-        local_sockets().socket_joined(self.channel_name, user_id, claim.username)
+        announce = await presence.presence_join(
+            user_id=user_id, username=claim.username, socket_id=self.socket_id
+        )
+        local_sockets().socket_joined(self.socket_id, user_id, claim.username)
         self.user = claim
         await participant_touch(participant_id=claim.id)
         await self._send_frame(protocol.welcome_event(claim.id, claim.username, claim.token))
@@ -131,8 +174,9 @@ class WallConsumer(AsyncWebsocketConsumer):
                 "rate_limited", f"Slow down: try again in {retry_after:g} s.", retry_after=retry_after
             )
         result = await post_create(author_id=user.id, content=command.content, client_id=command.client_id)
-        if not result.created:
-            # A resend of a post already saved: confirm it to this socket only.
+        if not result.created or not hub().subscribed.is_set() and not self.closing:
+            # A resend of a post already saved, or a bus that may not bring it back: confirm it
+            # to this socket directly (others get it when they resume).
             await self._send_frame(protocol.message_event(result.post))
 
     async def _on_typing(self, command: protocol.Typing) -> None:
@@ -161,18 +205,52 @@ class WallConsumer(AsyncWebsocketConsumer):
         protocol.History: _on_history,
     }
 
-    # --- relay from the group ------------------------------------------------------------------
+    # --- live events from the hub ----------------------------------------------------------------
 
-    async def wall_event(self, message: dict) -> None:
-        """An event for every socket: already encoded once by the sender."""
-        skip_user = message.get("skip_user")
-        if skip_user is not None and self.user is not None and str(self.user.id) == skip_user:
+    def deliver(self, envelope: Envelope) -> None:
+        """Queue an event for this socket (called by the hub for every event, without awaiting)."""
+        if self.closing:
             return
-        if message.get("post_id") in self.history_ids:
+        if len(self.outbox) >= settings.WALL_SOCKET_BACKLOG:
+            # Too far behind: drop it all and let the page resume from the database.
+            logger.info("socket fell %d events behind; closing it so it resumes", len(self.outbox))
+            self._close_soon(CLOSE_TOO_SLOW)
+            return
+        self.outbox.append(envelope)
+        self.outbox_ready.set()
+
+    def bus_gap(self) -> None:
+        """The bus may have missed events for us: close so the page resumes with ?since=."""
+        self._close_soon(CLOSE_RESUME)
+
+    def _close_soon(self, code: int) -> None:
+        self.closing = True
+        self.outbox.clear()
+        asyncio.get_running_loop().create_task(self.close(code=code))
+
+    def _wanted(self, envelope: Envelope) -> bool:
+        user_id = str(self.user.id) if self.user is not None else None
+        if envelope.only_user is not None and envelope.only_user != user_id:
+            return False
+        if envelope.skip_user is not None and envelope.skip_user == user_id:
+            return False
+        if envelope.post_id is not None and envelope.post_id in self.history_ids:
             if time.monotonic() - self.history_sent_at < HISTORY_RACE_SECONDS:
-                return
+                return False
             self.history_ids = frozenset()
-        await self.send(text_data=message["text"])
+        return True
+
+    async def _write_live_events(self) -> None:
+        while not self.closing:
+            await self.outbox_ready.wait()
+            self.outbox_ready.clear()
+            while self.outbox and not self.closing:
+                envelope = self.outbox.popleft()
+                if not self._wanted(envelope):
+                    continue
+                await self.send(text_data=envelope.text)
+                if envelope.close_code is not None:
+                    self._close_soon(envelope.close_code)
 
     # --- helpers -------------------------------------------------------------------------------
 

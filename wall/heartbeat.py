@@ -23,7 +23,7 @@ class LocalSockets:
     online is decided in the shared store (wall.presence)."""
 
     connected: int = 0
-    joined: dict[str, tuple[str, str]] = field(default_factory=dict)  # channel → (user id, name)
+    joined: dict[str, tuple[str, str]] = field(default_factory=dict)  # socket id → (user id, name)
     task: asyncio.Task | None = None
     pending: set[asyncio.Task] = field(default_factory=set)
 
@@ -32,15 +32,15 @@ class LocalSockets:
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._beat(), name="wall-presence-heartbeat")
 
-    def socket_closed(self, channel_name: str) -> None:
+    def socket_closed(self, socket_id: str) -> None:
         self.connected -= 1
-        self.joined.pop(channel_name, None)
+        self.joined.pop(socket_id, None)
         if self.connected <= 0 and self.task is not None:
             self.task.cancel()
             self.task = None
 
-    def socket_joined(self, channel_name: str, user_id: str, username: str) -> None:
-        self.joined[channel_name] = (user_id, username)
+    def socket_joined(self, socket_id: str, user_id: str, username: str) -> None:
+        self.joined[socket_id] = (user_id, username)
 
     def settle_later(self, user_id: str, username: str) -> None:
         """Announce the user's leave after the grace, unless a socket of theirs came back."""

@@ -121,20 +121,20 @@ async def _names(user_ids: list[str]) -> list[OnlineUser]:
     return [OnlineUser(uid, name) for uid, name in zip(user_ids, names, strict=True) if name]
 
 
-async def presence_join(*, user_id: str, username: str, channel_name: str) -> bool:
+async def presence_join(*, user_id: str, username: str, socket_id: str) -> bool:
     """Mark a socket online; True when the user must be announced as joined."""
     if not redis_enabled():
-        return _memory.join(user_id, username, channel_name)
+        return _memory.join(user_id, username, socket_id)
     keys = (_sockets_key(user_id), _users_key(), _names_key(), _announced_key())
     ttl = settings.WALL_PRESENCE_TTL
-    return bool(await get_redis().eval(_JOIN, 4, *keys, user_id, channel_name, username, ttl))
+    return bool(await get_redis().eval(_JOIN, 4, *keys, user_id, socket_id, username, ttl))
 
 
-async def presence_leave(*, user_id: str, channel_name: str) -> bool:
+async def presence_leave(*, user_id: str, socket_id: str) -> bool:
     """Forget a socket; True when the user has no live socket left (settle after the grace)."""
     if not redis_enabled():
-        return _memory.leave(user_id, channel_name)
-    return await get_redis().eval(_LEAVE, 1, _sockets_key(user_id), channel_name) == 0
+        return _memory.leave(user_id, socket_id)
+    return await get_redis().eval(_LEAVE, 1, _sockets_key(user_id), socket_id) == 0
 
 
 async def presence_settle(*, user_id: str) -> bool:
@@ -189,9 +189,9 @@ class _MemoryPresence:
     # user id → the latest expiry of any of its sockets, as the Redis "users" zset.
     expires: dict[str, float] = field(default_factory=dict)
 
-    def _touch(self, user_id: str, channel_name: str) -> None:
+    def _touch(self, user_id: str, socket_id: str) -> None:
         expiry = time.monotonic() + settings.WALL_PRESENCE_TTL
-        self._live(user_id)[channel_name] = expiry
+        self._live(user_id)[socket_id] = expiry
         self.expires[user_id] = max(expiry, self.expires.get(user_id, 0))
 
     def _live(self, user_id: str) -> dict[str, float]:
@@ -200,15 +200,15 @@ class _MemoryPresence:
         self.sockets[user_id] = live
         return live
 
-    def join(self, user_id: str, username: str, channel_name: str) -> bool:
-        self._touch(user_id, channel_name)
+    def join(self, user_id: str, username: str, socket_id: str) -> bool:
+        self._touch(user_id, socket_id)
         self.names[user_id] = username
         first = user_id not in self.announced
         self.announced.add(user_id)
         return first
 
-    def leave(self, user_id: str, channel_name: str) -> bool:
-        self.sockets.get(user_id, {}).pop(channel_name, None)
+    def leave(self, user_id: str, socket_id: str) -> bool:
+        self.sockets.get(user_id, {}).pop(socket_id, None)
         return not self._live(user_id)
 
     def settle(self, user_id: str) -> bool:
@@ -220,8 +220,8 @@ class _MemoryPresence:
 
     def refresh(self, sockets: list[tuple[str, str]]) -> list[str]:
         rejoined = []
-        for user_id, channel_name in sockets:
-            self._touch(user_id, channel_name)
+        for user_id, socket_id in sockets:
+            self._touch(user_id, socket_id)
             if user_id not in self.announced:
                 self.announced.add(user_id)
                 rejoined.append(user_id)

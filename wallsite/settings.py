@@ -123,30 +123,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared state: Redis when REDIS_URL is set, else this process only (the embedded default).
 REDIS_URL = env("REDIS_URL")
 WALL_REDIS_PREFIX = env("WALL_REDIS_PREFIX", "wall")
-# redis-py 8 defaults to a 5 s socket timeout, which equals channels-redis' 5 s blocking pop and
-# closed idle sockets; the read timeout must exceed the pop. Pool size covers a mass disconnect.
+# redis-py 8 defaults to a 5 s socket timeout; with channels-redis' 5 s blocking pop it closed idle
+# sockets (docs/decisions.md). Our reads are short, so 30 s only bounds a hung Redis.
 REDIS_SOCKET_TIMEOUT = 30
 REDIS_MAX_CONNECTIONS = env_int("WALL_REDIS_MAX_CONNECTIONS", 2000)
 
+# No Channels layer: live events travel on the wall's own bus (wall/bus.py, Redis pub/sub),
+# fanned out once per process; see docs/decisions.md.
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_timeout": REDIS_SOCKET_TIMEOUT,
-                        "socket_connect_timeout": 5,
-                        "max_connections": REDIS_MAX_CONNECTIONS,
-                    }
-                ],
-                "prefix": f"{WALL_REDIS_PREFIX}:asgi",
-                "capacity": env_int("WALL_LAYER_CAPACITY", 1000),
-                "expiry": 60,
-            },
-        }
-    }
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -155,7 +139,6 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -218,6 +201,8 @@ WALL_FRAME_MAX_BYTES = 64 * 1024
 WALL_POST_RATE = env("WALL_POST_RATE", "5/10s")
 WALL_TYPING_RATE = "1/2s"
 # Presence: sockets refresh every HEARTBEAT seconds; a socket not refreshed for TTL seconds is gone.
+# Live events a socket may have queued before it is closed (1013) to resume from the database.
+WALL_SOCKET_BACKLOG = env_int("WALL_SOCKET_BACKLOG", 1000)
 # A dead process's users are announced as left within TTL + HEARTBEAT seconds (80 s by default).
 WALL_PRESENCE_HEARTBEAT = env_float("WALL_PRESENCE_HEARTBEAT", 20)
 WALL_PRESENCE_TTL = env_int("WALL_PRESENCE_TTL", 60)
