@@ -13,7 +13,6 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
-
 from redis.exceptions import RedisError
 
 from . import presence, protocol, selectors, services
@@ -174,7 +173,7 @@ class WallConsumer(AsyncWebsocketConsumer):
                 "rate_limited", f"Slow down: try again in {retry_after:g} s.", retry_after=retry_after
             )
         result = await post_create(author_id=user.id, content=command.content, client_id=command.client_id)
-        if not result.created or not hub().subscribed.is_set() and not self.closing:
+        if not result.created or (not hub().subscribed.is_set() and not self.closing):
             # A resend of a post already saved, or a bus that may not bring it back: confirm it
             # to this socket directly (others get it when they resume).
             await self._send_frame(protocol.message_event(result.post))

@@ -1,6 +1,6 @@
 """Let daphne send the close codes RFC 6455 gives servers (1001, 1008, 1009, 1011, 1012, 1013).
 
-Autobahn, daphne's WebSocket engine, accepts only 1000 and 3000–4999 from an application, so a
+Autobahn, daphne's WebSocket engine, accepts only 1000 and 3000-4999 from an application, so a
 consumer's close(1009) ("frame too big") became a crash and a 1011. The frame is sent through
 autobahn's own close path instead, as it does for the limits it enforces itself.
 """
