@@ -152,3 +152,17 @@ async def sockets(layer):
         with contextlib.suppress(Exception):  # Already closed by the test or the server.
             await sock.close()
     await drain()
+
+
+@pytest.fixture
+def test_database_url() -> str:
+    """DATABASE_URL of the test database pytest-django made (PostgreSQL pass only), for servers."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("multi-process tests run in the PostgreSQL pass (make test-services)")
+    settings_dict = connection.settings_dict
+    return (
+        f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:"
+        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+    )

@@ -6,7 +6,6 @@ import os
 import time
 
 import pytest
-from django.db import connection
 from websockets.exceptions import ConnectionClosed
 
 from .conftest import TEST_REDIS_URL, require_service
@@ -17,18 +16,11 @@ pytestmark = [pytest.mark.multiprocess, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def shared_env(tmp_path) -> dict[str, str]:
+def shared_env(tmp_path, test_database_url) -> dict[str, str]:
     """Environment for daphne processes sharing this test's database and a fresh Redis prefix."""
-    if connection.vendor != "postgresql":
-        pytest.skip("multi-process tests run in the PostgreSQL pass (make test-services)")
     require_service(TEST_REDIS_URL, 6379, "Redis")
-    settings_dict = connection.settings_dict
-    database_url = (
-        f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:"
-        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
-    )
     env = server_env(
-        DATABASE_URL=database_url,
+        DATABASE_URL=test_database_url,
         REDIS_URL=TEST_REDIS_URL,
         WALL_REDIS_PREFIX=f"wallmp-{os.getpid()}-{tmp_path.name}",
         DJANGO_CONN_MAX_AGE="0",

@@ -45,3 +45,64 @@ class WallClient:
 
     def close(self) -> None:
         self.connection.close()
+
+
+class ResumingClient:
+    """A reader that behaves like the page: when its socket closes it reconnects (to the next
+    server in its list) with ?since=<highest id held>, and it counts every delivery by post id."""
+
+    def __init__(self, urls: list[str]) -> None:
+        self.urls = urls
+        self.deliveries: dict[str, int] = {}
+        self.closes: list[int | None] = []
+        self.client: WallClient | None = None
+        self._connect()
+
+    def _record(self, posts: list[dict]) -> None:
+        for post in posts:
+            self.deliveries[post["id"]] = self.deliveries.get(post["id"], 0) + 1
+
+    def _since(self) -> str:
+        return max(self.deliveries, key=int) if self.deliveries else ""
+
+    def _connect(self, deadline: float | None = None) -> None:
+        deadline = deadline or time.monotonic() + 30
+        attempt = 0
+        while True:
+            url = self.urls[attempt % len(self.urls)]
+            since = self._since()
+            try:
+                self.client = WallClient(f"{url}?since={since}" if since else url)
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                attempt += 1
+                time.sleep(0.2)
+                continue
+            if self.client.history.get("reset"):
+                self.deliveries.clear()
+            self._record(self.client.history["messages"])
+            return
+
+    def pump(self, seconds: float) -> None:
+        """Read (and resume) for `seconds`."""
+        from websockets.exceptions import ConnectionClosed
+
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                frame = self.client.receive(timeout=left)
+            except TimeoutError:
+                return
+            except ConnectionClosed as closed:
+                self.closes.append(closed.rcvd.code if closed.rcvd else None)
+                self._connect()
+                continue
+            if frame["type"] == "message":
+                self._record([frame["data"]["message"]])
+            elif frame["type"] == "messages":
+                self._record(frame["data"]["messages"])
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()

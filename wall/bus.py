@@ -54,6 +54,8 @@ class Subscriber(Protocol):
 
     def bus_gap(self) -> None: ...
 
+    def close_for(self, code: int) -> None: ...
+
 
 class _CountingPubSub(PubSub):
     """A PubSub that tells when its connection was re-established (and so may have missed events)."""
@@ -179,3 +181,11 @@ async def publish(envelope: Envelope) -> None:
         await get_redis().publish(key("events"), envelope.encode())
     else:
         hub().dispatch(envelope)
+
+
+async def close_every_socket(code: int, flush_seconds: float = 0.3) -> None:
+    """Close every socket of this process (graceful shutdown), leaving time for the close frames."""
+    for current in list(_hubs.values()):
+        for subscriber in list(current.subscribers):
+            subscriber.close_for(code)
+    await asyncio.sleep(flush_seconds)

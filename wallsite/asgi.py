@@ -12,7 +12,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from wall.routing import websocket_urlpatterns  # noqa: E402
-from wallsite.daphne_close_codes import apply_when_running_under_daphne  # noqa: E402
+from wallsite.daphne_support import apply_when_running_under_daphne  # noqa: E402
 
 apply_when_running_under_daphne()
 
