@@ -17,7 +17,7 @@ COPY . .
 RUN DJANGO_SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --noinput \
     && useradd --system --uid 1000 --home-dir /app --shell /usr/sbin/nologin wall \
     && mkdir -p /app/media \
-    && chown wall:wall /app/media
+    && chown -R wall:wall /app/media /app/staticfiles
 
 USER wall
 EXPOSE 8000
