@@ -70,9 +70,11 @@ def migrate(env: dict[str, str]) -> None:
     )
 
 
-def start_daphne(env: dict[str, str], log_dir: Path, name: str = "daphne") -> ServerProcess:
-    """Start `daphne wallsite.asgi:application` and wait until /healthz answers."""
-    port = free_port()
+def start_daphne(
+    env: dict[str, str], log_dir: Path, name: str = "daphne", port: int | None = None
+) -> ServerProcess:
+    """Start `daphne wallsite.asgi:application` (on a free port unless given) and wait for /healthz."""
+    port = port or free_port()
     log_path = log_dir / f"{name}-{port}.log"
     log_file = log_path.open("w")
     process = subprocess.Popen(

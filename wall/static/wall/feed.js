@@ -18,8 +18,8 @@ function lowerBound(values, target) {
 
 export class Feed {
   /** onVisible() runs when the set of posts on screen changes. */
-  constructor({ scroller, list, pendingList, onVisible }) {
-    Object.assign(this, { scroller, list, pendingList, onVisible });
+  constructor({ scroller, list, onVisible }) {
+    Object.assign(this, { scroller, list, onVisible });
     this.ids = []; // Numeric ids, ascending.
     this.items = new Map(); // id string -> {post, el}
     this.visible = new Set(); // ids (numbers) at least half on screen
@@ -28,6 +28,10 @@ export class Feed {
       root: scroller,
       threshold: [0, 0.5, 1],
     });
+    // When the feed gets shorter (the composer grows, a phone keyboard opens), stay at the bottom.
+    this.pinned = true;
+    scroller.addEventListener("scroll", () => (this.pinned = this.isAtBottom()), { passive: true });
+    new ResizeObserver(() => this.pinned && this.scrollToBottom()).observe(scroller);
   }
 
   get size() {
@@ -135,17 +139,17 @@ export class Feed {
   // --- read receipts -----------------------------------------------------------------------------
 
   /**
-   * Each reader appears under the highest post on the page at or below their read pointer,
-   * unless they wrote that post. `pointers` maps user id -> {username, messageId}.
+   * Each reader appears under the highest post on the page at or below their read pointer that
+   * they did not write themselves. `pointers` maps user id -> {username, messageId}.
    */
   renderSeenBy(pointers, skipUserId) {
     const groups = new Map(); // element -> names
     for (const [userId, { username, messageId }] of pointers) {
       if (userId === skipUserId) continue;
-      const index = lowerBound(this.ids, Number(messageId) + 1) - 1;
+      let index = lowerBound(this.ids, Number(messageId) + 1) - 1;
+      while (index >= 0 && this.items.get(String(this.ids[index])).post.author === username) index -= 1;
       if (index < 0) continue;
       const entry = this.items.get(String(this.ids[index]));
-      if (entry.post.author === username) continue;
       if (!groups.has(entry.el)) groups.set(entry.el, []);
       groups.get(entry.el).push(username);
     }

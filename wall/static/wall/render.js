@@ -37,9 +37,9 @@ export function refreshTimes(root, now = Date.now()) {
 
 /** A stable hue per name, so each author keeps one avatar colour. */
 export function nameHue(name) {
-  let hash = 0;
-  for (const char of name.toLowerCase()) hash = (hash * 31 + char.codePointAt(0)) >>> 0;
-  return hash % 360;
+  let hash = 2166136261;
+  for (const char of name.toLowerCase()) hash = Math.imul(hash ^ char.codePointAt(0), 16777619);
+  return (hash >>> 0) % 360;
 }
 
 export function avatar(name) {

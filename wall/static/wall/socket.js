@@ -3,6 +3,9 @@
 const BACKOFF_START_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
 const JITTER = 0.3;
+// A connection that lasted this long worked: the next loss starts the backoff afresh. A server that
+// accepts and then drops every socket at once (a crash on some frame) keeps backing off instead.
+const HEALTHY_AFTER_MS = 5000;
 
 /** ws: or wss: to match the page, on the page's own host. */
 export function socketUrl(path, since) {
@@ -30,6 +33,7 @@ export class WallSocket {
     this.attempt = 0;
     this.retryTimer = null;
     this.everOpened = false;
+    this.openedAt = null;
     this.lastFrameAt = Date.now();
     addEventListener("online", () => this.retryNow());
     document.addEventListener("visibilitychange", () => {
@@ -46,6 +50,7 @@ export class WallSocket {
     ws.addEventListener("open", () => {
       if (ws !== this.ws) return;
       this.everOpened = true;
+      this.openedAt = Date.now();
       this.lastFrameAt = Date.now();
       this.onStatus({ state: "live", retryAt: null });
       this.onOpen();
@@ -64,15 +69,17 @@ export class WallSocket {
     // "error" is always followed by "close", so only close is handled.
     ws.addEventListener("close", () => {
       if (ws !== this.ws) return;
-      this.ws = null;
-      this.onClose();
-      this.scheduleReconnect();
+      this.lost();
     });
   }
 
-  /** The server answered with history: the connection works, so the next loss starts backoff afresh. */
-  markHealthy() {
-    this.attempt = 0;
+  /** Forget the current connection and schedule the next one. */
+  lost() {
+    if (this.openedAt !== null && Date.now() - this.openedAt >= HEALTHY_AFTER_MS) this.attempt = 0;
+    this.openedAt = null;
+    this.ws = null;
+    this.onClose();
+    this.scheduleReconnect();
   }
 
   scheduleReconnect() {
@@ -91,10 +98,8 @@ export class WallSocket {
   restart() {
     const ws = this.ws;
     if (!ws) return;
-    this.ws = null;
+    this.lost();
     ws.close();
-    this.onClose();
-    this.scheduleReconnect();
   }
 
   isOpen() {
