@@ -64,8 +64,9 @@ def layer(request: pytest.FixtureRequest, settings) -> str:
 
 
 def _reset_memory_state() -> None:
-    from wall import presence, throttle
+    from wall import connections, presence, throttle
 
+    connections._memory.clear()
     presence._memory.clear()
     throttle._memory_hits.clear()
 
@@ -122,13 +123,23 @@ class Socket:
         await self.communicator.disconnect()
 
 
-async def open_socket(path: str = "/ws/wall/", headers: list | None = None) -> Socket:
-    """Connect to the real `wallsite.asgi.application` and read the opening `messages` and `users`."""
+def communicator_for(path: str = "/ws/wall/", headers: list | None = None, client: str | None = None):
+    """A communicator on the real `wallsite.asgi.application`, from IP `client` if given."""
     from wallsite.asgi import application
 
     communicator = WebsocketCommunicator(
         application, path, headers=headers or [ORIGIN, (b"host", b"127.0.0.1")]
     )
+    if client is not None:
+        communicator.scope["client"] = (client, 50000)  # read by the app only once it starts
+    return communicator
+
+
+async def open_socket(
+    path: str = "/ws/wall/", headers: list | None = None, client: str | None = None
+) -> Socket:
+    """Connect to the real `wallsite.asgi.application` and read the opening `messages` and `users`."""
+    communicator = communicator_for(path, headers, client)
     connected, _ = await communicator.connect(timeout=5)
     assert connected
     sock = Socket(communicator)
@@ -142,8 +153,8 @@ async def sockets(layer):
     """Factory for connected sockets; every one is closed at the end of the test."""
     opened: list[Socket] = []
 
-    async def factory(path: str = "/ws/wall/") -> Socket:
-        sock = await open_socket(path)
+    async def factory(path: str = "/ws/wall/", client: str | None = None) -> Socket:
+        sock = await open_socket(path, client=client)
         opened.append(sock)
         return sock
 

@@ -15,6 +15,13 @@ async def test_post_from_one_socket_reaches_another(sockets):
     assert (await reader.receive_next("message"))["message"] == post
 
 
+async def test_the_sender_gets_its_own_post_exactly_once(sockets):
+    alice = await sockets()
+    await alice.join(username="Alice")
+    await alice.post("only once", client_id="c-once")
+    assert await alice.nothing_more()
+
+
 async def test_post_is_saved_before_it_is_broadcast(sockets):
     alice = await sockets()
     await alice.join(username="Alice")
@@ -27,9 +34,9 @@ async def test_post_shape_matches_the_contract(sockets):
     alice = await sockets()
     await alice.join(username="Alice")
     post = await alice.post("shape", client_id="c-shape")
-    assert set(post) == {"id", "author", "content", "created_at", "image", "client_id"}
+    assert set(post) == {"id", "author", "content", "created_at", "image", "thumbnail", "client_id"}
     assert isinstance(post["id"], str) and post["id"].isdigit()
-    assert post["image"] is None
+    assert post["image"] is None and post["thumbnail"] is None
     assert "T" in post["created_at"] and post["created_at"].endswith("+00:00")
 
 

@@ -111,6 +111,7 @@ def test_clients_of_a_killed_process_resume_on_another_and_lose_nothing(test_dat
         REDIS_URL=TEST_REDIS_URL,
         WALL_REDIS_PREFIX=f"wallkill-{workdir.name}",
         DJANGO_CONN_MAX_AGE="0",
+        WALL_POST_RATE="off",
         **FAST_PRESENCE,
     )
     migrate(env)

@@ -93,7 +93,12 @@ class Hub:
             self.listener = None
             self.subscribed.clear()
 
-    async def ready(self, timeout: float = 5) -> bool:
+    @property
+    def live(self) -> bool:
+        """Whether events published now reach this process's sockets."""
+        return not redis_enabled() or self.subscribed.is_set()
+
+    async def ready(self, timeout: float = 1) -> bool:
         """Wait until our subscription is live (always true without Redis)."""
         if not redis_enabled():
             return True

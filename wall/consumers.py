@@ -15,12 +15,12 @@ from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from . import presence, protocol, selectors, services
+from . import connections, presence, protocol, selectors, services
 from .broadcast import broadcast
 from .bus import Envelope, hub
 from .errors import WallError
 from .heartbeat import local_sockets
-from .throttle import parse_rate, throttle_hit
+from .throttle import parse_rate, throttle_hit, throttle_take, throttled
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +29,12 @@ UNAVAILABLE = WallError("unavailable", "The wall's database is unavailable; noth
 SHARED_STORE_DOWN = WallError(
     "unavailable", "The wall's shared store is unavailable; nothing was saved. Try again."
 )
+SERVER_FAILED = WallError("unavailable", "The server failed to handle this frame; try again.")
 # Close codes (RFC 6455): the server restarts or the bus was interrupted / this socket fell behind.
 CLOSE_RESUME = 1012
 CLOSE_TOO_SLOW = 1013
+# 1013 "try again later" too: its address already holds WALL_SOCKETS_PER_IP sockets.
+CLOSE_TRY_LATER = 1013
 
 post_history_on_connect = database_sync_to_async(selectors.post_history_on_connect)
 post_list_before = database_sync_to_async(selectors.post_list_before)
@@ -52,6 +55,7 @@ class WallConsumer(AsyncWebsocketConsumer):
     """
 
     user: services.Claim | None = None
+    admitted = False  # counted against its address's socket limit, and so set up
     # Ids of the history page sent on connect; a live copy of one of them arriving just after
     # (the join race) is dropped. Only for a short while: an unhidden post may come back later.
     history_ids: frozenset[str] = frozenset()
@@ -64,6 +68,13 @@ class WallConsumer(AsyncWebsocketConsumer):
         self.writer: asyncio.Task | None = None
         self.closing = False
         since_id = self._since_from_query()
+        self.address = connections.client_address(self.scope)
+        if not await connections.connection_open(address=self.address, socket_id=self.socket_id):
+            await self.accept()
+            await self._send_error(connections.too_many_sockets())
+            await self.close(code=CLOSE_TRY_LATER)
+            return
+        self.admitted = True
         await self.accept()
         local_sockets().socket_opened()
         # Subscribe before reading history, so no post committed in between is missed.
@@ -94,6 +105,12 @@ class WallConsumer(AsyncWebsocketConsumer):
         return [{**protocol.user_ref(u.id, u.username), "last_read": pointers.get(u.id)} for u in online]
 
     async def disconnect(self, code: int) -> None:
+        if not self.admitted:
+            return
+        try:
+            await connections.connection_close(socket_id=self.socket_id)
+        except RedisError:
+            logger.warning("connection count unavailable on disconnect; the entry will expire", exc_info=True)
         hub().discard(self)
         if self.writer is not None:
             self.writer.cancel()
@@ -108,6 +125,8 @@ class WallConsumer(AsyncWebsocketConsumer):
             await participant_touch(participant_id=user.id)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.admitted:
+            return  # refused on connect and closing: nothing it sends is handled
         if text_data is None:
             await self._send_error(
                 WallError("bad_request", "Binary frames are not supported; send JSON text.")
@@ -132,10 +151,15 @@ class WallConsumer(AsyncWebsocketConsumer):
         except RedisError:
             logger.warning("shared store error handling a frame", exc_info=True)
             await self._send_error(SHARED_STORE_DOWN, client_id)
+        except Exception:
+            # A bug must not kill the consumer (its disconnect cleanup would never run).
+            logger.exception("unexpected error handling a frame")
+            await self._send_error(SERVER_FAILED, client_id)
 
     # --- commands ------------------------------------------------------------------------------
 
     async def _on_join(self, command: protocol.Join) -> None:
+        await throttle_take(scope="join", subject=self.socket_id, rate=parse_rate(settings.WALL_JOIN_RATE))
         if self.user is not None:
             # Re-joining is only a repeat of the same identity; checked before any name is claimed.
             if command.token != self.user.token:
@@ -146,16 +170,26 @@ class WallConsumer(AsyncWebsocketConsumer):
             return
         if command.token:
             claim = await participant_by_token(token=command.token)
-        elif command.username is not None:
-            claim = await participant_claim(username=command.username)
         else:
-            claim = await participant_claim_random()
+            # New names per client address: only names actually claimed count.
+            rate = parse_rate(settings.WALL_NAME_RATE) if self.address else None
+            subject = connections.address_id(self.address) if self.address else ""
+            async with throttled(scope="names", subject=subject, rate=rate):
+                if command.username is not None:
+                    claim = await participant_claim(username=command.username)
+                else:
+                    claim = await participant_claim_random()
         if claim.is_banned:
             raise WallError("banned", "This name is banned from the wall.")
         user_id = str(claim.id)
-        announce = await presence.presence_join(
-            user_id=user_id, username=claim.username, socket_id=self.socket_id
-        )
+        try:
+            announce = await presence.presence_join(
+                user_id=user_id, username=claim.username, socket_id=self.socket_id
+            )
+        except RedisError:
+            # Degraded: the heartbeat records (and announces) this socket once Redis is back.
+            logger.warning("presence unavailable on join", exc_info=True)
+            announce = False
         local_sockets().socket_joined(self.socket_id, user_id, claim.username)
         self.user = claim
         await participant_touch(participant_id=claim.id)
@@ -165,15 +199,18 @@ class WallConsumer(AsyncWebsocketConsumer):
 
     async def _on_message(self, command: protocol.SendMessage) -> None:
         user = self._require_join()
-        retry_after = await throttle_hit(
+        # Only saved posts count: a refused post or a resend gives its hit back.
+        async with throttled(
             scope="post", subject=str(user.id), rate=parse_rate(settings.WALL_POST_RATE)
-        )
-        if retry_after is not None:
-            raise WallError(
-                "rate_limited", f"Slow down: try again in {retry_after:g} s.", retry_after=retry_after
+        ) as hit:
+            result = await post_create(
+                author_id=user.id,
+                content=command.content,
+                client_id=command.client_id,
+                image_id=command.image_id,
             )
-        result = await post_create(author_id=user.id, content=command.content, client_id=command.client_id)
-        if not result.created or (not hub().subscribed.is_set() and not self.closing):
+            hit.counts = result.created
+        if not result.created or (not hub().live and not self.closing):
             # A resend of a post already saved, or a bus that may not bring it back: confirm it
             # to this socket directly (others get it when they resume).
             await self._send_frame(protocol.message_event(result.post))
@@ -213,16 +250,19 @@ class WallConsumer(AsyncWebsocketConsumer):
         if len(self.outbox) >= settings.WALL_SOCKET_BACKLOG:
             # Too far behind: drop it all and let the page resume from the database.
             logger.info("socket fell %d events behind; closing it so it resumes", len(self.outbox))
-            self._close_soon(CLOSE_TOO_SLOW)
+            self.close_for(CLOSE_TOO_SLOW)
             return
         self.outbox.append(envelope)
         self.outbox_ready.set()
 
     def bus_gap(self) -> None:
         """The bus may have missed events for us: close so the page resumes with ?since=."""
-        self._close_soon(CLOSE_RESUME)
+        self.close_for(CLOSE_RESUME)
 
-    def _close_soon(self, code: int) -> None:
+    def close_for(self, code: int) -> None:
+        """Close this socket soon with `code`, dropping what it had queued."""
+        if self.closing:
+            return
         self.closing = True
         self.outbox.clear()
         asyncio.get_running_loop().create_task(self.close(code=code))
@@ -249,7 +289,7 @@ class WallConsumer(AsyncWebsocketConsumer):
                     continue
                 await self.send(text_data=envelope.text)
                 if envelope.close_code is not None:
-                    self._close_soon(envelope.close_code)
+                    self.close_for(envelope.close_code)
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -261,7 +301,7 @@ class WallConsumer(AsyncWebsocketConsumer):
     def _since_from_query(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         since = (query.get("since") or [""])[0]
-        return int(since) if since.isdigit() and len(since) < 19 else None
+        return int(since) if protocol.is_digits(since) and len(since) < 19 else None
 
     async def _send_frame(self, frame: dict) -> None:
         await self.send(text_data=protocol.encode(frame))

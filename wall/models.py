@@ -57,3 +57,24 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.author}: {self.content[:40]}"
+
+
+class Image(models.Model):
+    """An uploaded picture, re-encoded without metadata, with its thumbnail (wall/images.py).
+
+    Its uploader may put it in one post, once; uploads never posted are removed by `wall_cleanup`.
+    """
+
+    uploader = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="images")
+    post = models.OneToOneField(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="image")
+    file = models.FileField(upload_to="images/%Y/%m/", max_length=200)
+    thumbnail = models.FileField(upload_to="images/%Y/%m/", max_length=200)
+    content_type = models.CharField(max_length=20)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    thumbnail_width = models.PositiveIntegerField()
+    thumbnail_height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"image #{self.pk} ({self.width}x{self.height}) by {self.uploader_id}"

@@ -19,15 +19,15 @@ from django.conf import settings
 
 from .sharedstore import get_redis, key, redis_enabled
 
-# Times come from Redis (TIME) so that the hosts' clocks don't matter.
-_NOW = "local now = tonumber(redis.call('TIME')[1])\n"
+# Times (milliseconds) come from Redis (TIME) so that the hosts' clocks don't matter.
+_NOW = "local t = redis.call('TIME')\nlocal now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 
 # KEYS: sockets(user), users, names, announced. ARGV: user id, channel, username, ttl.
 # Returns 1 if the user must be announced as joined.
 _JOIN = (
     _NOW
     + """
-local expires = now + tonumber(ARGV[4])
+local expires = now + tonumber(ARGV[4]) * 1000
 redis.call('ZADD', KEYS[1], expires, ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]) * 2)
 redis.call('ZADD', KEYS[2], 'GT', expires, ARGV[1])
@@ -63,7 +63,7 @@ return redis.call('SREM', KEYS[3], ARGV[1])
 _REFRESH = (
     _NOW
     + """
-local expires = now + tonumber(ARGV[1])
+local expires = now + tonumber(ARGV[1]) * 1000
 local rejoined = {}
 for i = 2, #ARGV, 2 do
   local sockets = KEYS[3 + (i - 2) / 2]

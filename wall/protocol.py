@@ -67,20 +67,36 @@ def parse_frame(text: str) -> Command:
     return parser(data)
 
 
+def _storable(value: str) -> bool:
+    """Text that PostgreSQL and a UTF-8 frame can hold: no NUL, no lone surrogate (JSON's \\ud800)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _optional_str(data: dict, field: str, max_length: int = 200) -> str | None:
     value = data.get(field)
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > max_length:
+    if not isinstance(value, str) or len(value) > max_length or not _storable(value):
         raise WallError("bad_request", f'"{field}" must be a string of at most {max_length} characters.')
     return value
+
+
+def is_digits(text: str) -> bool:
+    """Only 0-9 (str.isdigit() also takes "²", which int() refuses)."""
+    return text.isascii() and text.isdigit()
 
 
 def _id(data: dict, field: str, *, required: bool) -> int | None:
     value = data.get(field)
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).isdigit():
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not is_digits(str(value)):
         raise WallError("bad_request", f'"{field}" must be a post id (a string of digits).')
     number = int(value)
     if number > 2**63 - 1:
@@ -96,11 +112,15 @@ def _parse_message(data: dict) -> SendMessage:
     content = data.get("content", "")
     if content is None:
         content = ""
-    if not isinstance(content, str):
-        raise WallError("bad_request", '"content" must be a string.', client_id=None)
     client_id = data.get("client_id")
-    if client_id is not None and (not isinstance(client_id, str) or not 0 < len(client_id) <= CLIENT_ID_MAX):
+    if client_id is not None and (
+        not isinstance(client_id, str) or not 0 < len(client_id) <= CLIENT_ID_MAX or not _storable(client_id)
+    ):
         raise WallError("bad_request", f'"client_id" must be a string of 1 to {CLIENT_ID_MAX} characters.')
+    if not isinstance(content, str) or not _storable(content):
+        raise WallError(
+            "bad_request", '"content" must be a string without NUL characters.', client_id=client_id
+        )
     image_id = data.get("image_id")
     if image_id is not None:
         image_id = str(_id(data, "image_id", required=True))
@@ -194,12 +214,17 @@ def error_event(error: WallError, client_id: str | None = None) -> dict:
 
 def post_payload(post: Any) -> dict[str, Any]:
     """The post shape, wherever a post appears (`message`, `messages`)."""
-    image = getattr(post, "image", None)
+    image = getattr(post, "image", None)  # The reverse one-to-one raises (an AttributeError) when absent.
     return {
         "id": str(post.id),
         "author": post.author.username,
         "content": post.content,
         "created_at": post.created_at.isoformat(),
-        "image": image.url if image else None,
+        "image": image.file.url if image else None,
+        "thumbnail": (
+            {"url": image.thumbnail.url, "width": image.thumbnail_width, "height": image.thumbnail_height}
+            if image
+            else None
+        ),
         "client_id": post.client_id,
     }

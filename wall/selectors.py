@@ -20,7 +20,7 @@ class HistoryPage:
 
 
 def _visible() -> QuerySet[Post]:
-    return Post.objects.filter(is_hidden=False).select_related("author")
+    return Post.objects.filter(is_hidden=False).select_related("author", "image")
 
 
 def _newest_first(queryset: QuerySet[Post], limit: int) -> HistoryPage:

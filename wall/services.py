@@ -7,19 +7,24 @@ import random
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import protocol
+from . import images, protocol
 from .broadcast import broadcast_sync
 from .errors import WallError
-from .models import USERNAME_PATTERN, Participant, Post
+from .models import USERNAME_PATTERN, Image, Participant, Post
 from .selectors import participant_with_username
+from .throttle import parse_rate
 
 _USERNAME_RE = re.compile(USERNAME_PATTERN)
+# Not the global `random`: whatever seeds it (a test library, a plugin) would make names repeat.
+_names = random.SystemRandom()
 _ADJECTIVES = [
     "Brave",
     "Calm",
@@ -109,7 +114,7 @@ def participant_claim(*, username: str) -> Claim:
 def participant_claim_random() -> Claim:
     """Claim a free random name such as BraveOtter42."""
     for _ in range(20):
-        username = f"{random.choice(_ADJECTIVES)}{random.choice(_ANIMALS)}{random.randint(1, 999)}"
+        username = f"{_names.choice(_ADJECTIVES)}{_names.choice(_ANIMALS)}{_names.randint(1, 999)}"
         if not participant_with_username(username).exists():
             try:
                 return participant_claim(username=username)
@@ -148,30 +153,78 @@ class PostResult:
     created: bool
 
 
-def post_create(*, author_id: int, content: str, client_id: str | None = None) -> PostResult:
-    """Save a post and broadcast it after commit; a repeated client_id returns the first post."""
+def post_create(
+    *, author_id: int, content: str, client_id: str | None = None, image_id: str | None = None
+) -> PostResult:
+    """Save a post and broadcast it after commit; a repeated client_id returns the first post.
+
+    The author's row is locked while deciding, so its ban, resends and the same-text limit
+    (WALL_DUPLICATE_RATE) hold across tabs and processes. `image_id` must be an upload of the
+    author's not yet in a post (invalid_image); with one, the text may be empty.
+    """
     content = clean_content(content)
-    if not content:
-        raise WallError("empty", "A post needs some text.")
-    if client_id is not None:
-        existing = (
-            Post.objects.select_related("author").filter(author_id=author_id, client_id=client_id).first()
-        )
-        if existing is not None:
-            return PostResult(protocol.post_payload(existing), created=False)
+    if not content and image_id is None:
+        raise WallError("empty", "A post needs some text or an image.")
     post = Post(author_id=author_id, content=content, client_id=client_id)
     post.full_clean(exclude=["author"], validate_constraints=False)
     try:
         with transaction.atomic():
+            author = Participant.objects.select_for_update().filter(pk=author_id).only("is_banned").first()
+            if author is None:
+                raise WallError("invalid_token", "This name was removed; choose a name again.")
+            if author.is_banned:
+                raise WallError("banned", "A moderator banned this name from the wall.")
+            if client_id is not None:
+                existing = (
+                    Post.objects.select_related("author", "image")
+                    .filter(author_id=author_id, client_id=client_id)
+                    .first()
+                )
+                if existing is not None:
+                    return PostResult(protocol.post_payload(existing), created=False)
+            image = None
+            if image_id is None:
+                _refuse_repeated_text(author_id=author_id, content=content)
+            else:
+                image = _image_to_post(author_id=author_id, image_id=int(image_id))
             post.save()
-            post = Post.objects.select_related("author").get(pk=post.pk)
+            if image is not None:
+                image.post = post
+                image.save(update_fields=["post"])
+            post = Post.objects.select_related("author", "image").get(pk=post.pk)
             payload = protocol.post_payload(post)
             transaction.on_commit(lambda: broadcast_sync(protocol.message_event(payload)), robust=True)
     except IntegrityError:
         # The same client_id raced in from another tab or process: the first one won.
-        existing = Post.objects.select_related("author").get(author_id=author_id, client_id=client_id)
+        existing = Post.objects.select_related("author", "image").get(
+            author_id=author_id, client_id=client_id
+        )
         return PostResult(protocol.post_payload(existing), created=False)
     return PostResult(payload, created=True)
+
+
+def _image_to_post(*, author_id: int, image_id: int) -> Image:
+    """The author's upload `image_id`, locked, if no post uses it yet; else invalid_image."""
+    image = Image.objects.select_for_update().filter(pk=image_id).first()
+    if image is None or image.uploader_id != author_id:
+        raise WallError("invalid_image", f"There is no image {image_id} of yours; attach the image again.")
+    if image.post_id is not None:
+        raise WallError("invalid_image", "This image is already in a post; attach it again to post it again.")
+    return image
+
+
+def _refuse_repeated_text(*, author_id: int, content: str) -> None:
+    """Raise duplicate when the author already saved this exact text WALL_DUPLICATE_RATE times."""
+    rate = parse_rate(settings.WALL_DUPLICATE_RATE)
+    if rate is None:
+        return
+    since = timezone.now() - timedelta(seconds=rate.seconds)
+    repeats = Post.objects.filter(author_id=author_id, created_at__gte=since, content=content).count()
+    if repeats >= rate.limit:
+        raise WallError(
+            "duplicate",
+            f"You already posted this {repeats} times in the last {rate.seconds:g} s; write something new.",
+        )
 
 
 def read_pointer_advance(*, participant_id: int, username: str, message_id: int) -> bool:
@@ -188,3 +241,48 @@ def read_pointer_advance(*, participant_id: int, username: str, message_id: int)
             frame = protocol.read_event(participant_id, username, message_id)
             transaction.on_commit(lambda: broadcast_sync(frame), robust=True)
     return bool(moved)
+
+
+def image_upload(*, uploader_id: int, data: bytes) -> dict[str, str]:
+    """Check and re-encode an uploaded image and store it for its uploader's next post.
+
+    Returns {"id", "url"}. Raises images.ImageRefused (not an acceptable image; 429 past
+    WALL_IMAGE_PENDING_MAX uploads waiting in the last hour) or WallError (banned, invalid_token).
+    """
+    processed = images.process_upload(data)
+    name = secrets.token_hex(16)  # Unguessable: an image is reachable only through its post.
+    image = Image(
+        uploader_id=uploader_id,
+        content_type=processed.image.content_type,
+        width=processed.image.width,
+        height=processed.image.height,
+        thumbnail_width=processed.thumbnail.width,
+        thumbnail_height=processed.thumbnail.height,
+    )
+    image.file.save(f"{name}.{processed.image.extension}", ContentFile(processed.image.data), save=False)
+    image.thumbnail.save(
+        f"{name}-thumb.{processed.thumbnail.extension}", ContentFile(processed.thumbnail.data), save=False
+    )
+    try:
+        with transaction.atomic():
+            uploader = (
+                Participant.objects.select_for_update().filter(pk=uploader_id).only("is_banned").first()
+            )
+            if uploader is None:
+                raise WallError("invalid_token", "This name was removed; choose a name again.")
+            if uploader.is_banned:
+                raise WallError("banned", "A moderator banned this name from the wall.")
+            since = timezone.now() - timedelta(hours=1)
+            waiting = Image.objects.filter(uploader_id=uploader_id, post__isnull=True, created_at__gte=since)
+            if waiting.count() >= settings.WALL_IMAGE_PENDING_MAX:
+                raise images.ImageRefused(
+                    f"{settings.WALL_IMAGE_PENDING_MAX} of your images are waiting to be posted; "
+                    "post them or try again later.",
+                    429,
+                )
+            image.save()
+    except BaseException:
+        image.file.delete(save=False)
+        image.thumbnail.delete(save=False)
+        raise
+    return {"id": str(image.pk), "url": image.file.url}

@@ -7,5 +7,6 @@ from . import views
 urlpatterns = [
     path("", views.index, name="index"),
     path("api/usernames/<str:username>", views.username_availability, name="username-availability"),
+    path("api/images/", views.image_upload, name="image-upload"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,18 +1,25 @@
-"""HTTP views: the wall page, name availability and the health check."""
+"""HTTP views: the wall page, name availability, image uploads and their files, and the health check."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFilesSent
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.static import serve
 
 from . import selectors, services
+from .errors import WallError
+from .images import ImageRefused
 from .sharedstore import get_redis, redis_enabled
 
 logger = logging.getLogger(__name__)
@@ -28,6 +35,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "content_max": settings.WALL_CONTENT_MAX,
             "username_min": settings.WALL_USERNAME_MIN,
             "username_max": settings.WALL_USERNAME_MAX,
+            "image_max_bytes": settings.WALL_IMAGE_MAX_BYTES,
         },
     )
 
@@ -39,6 +47,78 @@ def username_availability(request: HttpRequest, username: str) -> JsonResponse:
         return JsonResponse({"username": username, "available": False, "reason": "invalid"})
     taken = selectors.username_is_taken(username=username)
     return JsonResponse({"username": username, "available": not taken, "reason": "taken" if taken else None})
+
+
+# Room for the multipart envelope around a file of WALL_IMAGE_MAX_BYTES.
+_MULTIPART_SLACK = 64 * 1024
+
+
+def _refusal(reason: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": reason}, status=status)
+
+
+# CSRF protection exists for requests a browser authenticates by itself, with cookies. This endpoint
+# reads no cookie: the uploader is whoever the X-Wall-Token header names, and another site cannot make
+# a browser send that header (a custom header needs a CORS preflight, which this site never grants),
+# nor read the token from our localStorage. So a forged cross-site request is simply a 403.
+@csrf_exempt
+@require_POST
+def image_upload(request: HttpRequest) -> JsonResponse:
+    """POST /api/images/: multipart field `file`, header X-Wall-Token; 201 {"id", "url"} (protocol.md)."""
+    token = request.headers.get("X-Wall-Token", "").strip()
+    if not token or len(token) > 200:
+        return _refusal("Send the X-Wall-Token header with the token of your name.", 403)
+    try:
+        claim = services.participant_by_token(token=token)
+    except WallError as error:
+        return _refusal(error.message, 403)
+    if claim.is_banned:
+        return _refusal("A moderator banned this name from the wall.", 403)
+    limit = settings.WALL_IMAGE_MAX_BYTES
+    try:
+        declared = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit + _MULTIPART_SLACK:
+        return _refusal(f"An image is at most {limit // (1024 * 1024)} MB.", 413)
+    try:
+        files = request.FILES.getlist("file")
+    except (MultiPartParserError, RequestDataTooBig, TooManyFilesSent, BadRequest):
+        return _refusal("The upload is not a valid multipart/form-data body.", 400)
+    if len(files) != 1:
+        return _refusal('Send one image as the multipart/form-data field "file".', 400)
+    upload = files[0]
+    if upload.size > limit:
+        return _refusal(f"An image is at most {limit // (1024 * 1024)} MB.", 413)
+    try:
+        image = services.image_upload(uploader_id=claim.id, data=upload.read())
+    except ImageRefused as refused:
+        return _refusal(refused.reason, refused.status)
+    except WallError as error:
+        return _refusal(error.message, 403)
+    return JsonResponse(image, status=201)
+
+
+# Only what services.image_upload writes can be served from MEDIA_ROOT: re-encoded images, with their
+# type fixed by the extension it chose. Anything else that lands there (by hand, by a bug) is a 404.
+_MEDIA_FILE = re.compile(r"^images/\d{4}/\d{2}/[A-Za-z0-9_-]{1,80}\.(png|jpg|webp)$")
+_MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
+# The same policy as the compose proxy's /media/: an image opened on its own runs nothing.
+MEDIA_CONTENT_SECURITY_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+
+
+@require_safe
+def media_file(request: HttpRequest, path: str) -> HttpResponse:
+    """An uploaded image under MEDIA_ROOT, with its exact type and nosniff (any DJANGO_DEBUG)."""
+    match = _MEDIA_FILE.match(path)
+    if not match:
+        raise Http404("No such image.")
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Content-Type"] = _MEDIA_TYPES[match.group(1)]
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = MEDIA_CONTENT_SECURITY_POLICY
+    response["Cache-Control"] = "public, max-age=604800"
+    return response
 
 
 def _database_ok() -> bool:

@@ -180,6 +180,9 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0)
+    # Only once every subdomain is served over HTTPS for good (`check --deploy` asks for both).
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
@@ -193,6 +196,8 @@ LOGGING = {
 # The wall's own limits (docs/protocol.md).
 WALL_HISTORY_LIMIT = env_int("WALL_HISTORY_LIMIT", 50)
 WALL_HISTORY_MAX_PAGE = 200
+# Posts older than this many days are deleted by `manage.py wall_prune` (unset: kept forever).
+WALL_RETENTION_DAYS = env_int("WALL_RETENTION_DAYS", 0) or None
 WALL_RESUME_LIMIT = 1000
 WALL_CONTENT_MAX = 2000
 WALL_USERNAME_MIN = 2
@@ -200,6 +205,12 @@ WALL_USERNAME_MAX = 32
 WALL_FRAME_MAX_BYTES = 64 * 1024
 WALL_POST_RATE = env("WALL_POST_RATE", "5/10s")
 WALL_TYPING_RATE = "1/2s"
+# Abuse limits (docs/protocol.md): the same text per user, sockets and new names per client address
+# (loopback exempt), `join` frames per socket.
+WALL_DUPLICATE_RATE = env("WALL_DUPLICATE_RATE", "3/1m")
+WALL_SOCKETS_PER_IP = env_int("WALL_SOCKETS_PER_IP", 20)
+WALL_NAME_RATE = env("WALL_NAME_RATE", "30/1h")
+WALL_JOIN_RATE = "10/1m"
 # Presence: sockets refresh every HEARTBEAT seconds; a socket not refreshed for TTL seconds is gone.
 # Live events a socket may have queued before it is closed (1013) to resume from the database.
 WALL_SOCKET_BACKLOG = env_int("WALL_SOCKET_BACKLOG", 1000)
@@ -208,3 +219,11 @@ WALL_PRESENCE_HEARTBEAT = env_float("WALL_PRESENCE_HEARTBEAT", 20)
 WALL_PRESENCE_TTL = env_int("WALL_PRESENCE_TTL", 60)
 # A user's last socket closing is announced only if no socket of theirs is back within this time.
 WALL_PRESENCE_LEAVE_GRACE = env_float("WALL_PRESENCE_LEAVE_GRACE", 3)
+# Images in posts (docs/protocol.md): an upload's size, each side in pixels, the thumbnail's longer
+# side, and uploads waiting to be posted per user and hour. `manage.py wall_cleanup` deletes
+# uploads never posted after WALL_IMAGE_ORPHAN_HOURS.
+WALL_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+WALL_IMAGE_MAX_SIDE = 4096
+WALL_IMAGE_THUMBNAIL_SIDE = 480
+WALL_IMAGE_PENDING_MAX = 20
+WALL_IMAGE_ORPHAN_HOURS = env_int("WALL_IMAGE_ORPHAN_HOURS", 24)

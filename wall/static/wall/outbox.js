@@ -1,10 +1,10 @@
 // The reader's own posts on their way: shown greyed at the bottom until the server echoes their client_id.
 
-import { clearPendingStatus, postElement, setPendingStatus } from "./render.js";
+import { clearPendingStatus, postElement, setPendingStatus, setPostImage } from "./render.js";
 
 const STORAGE_KEY = "wall.pending";
 // Refusals that sending the same text again cannot fix: offer to edit it instead of a retry.
-const EDITABLE_ERRORS = new Set(["too_long", "empty", "bad_request", "duplicate"]);
+const EDITABLE_ERRORS = new Set(["too_long", "empty", "bad_request", "duplicate", "invalid_image"]);
 
 function newClientId() {
   const bytes = crypto.getRandomValues(new Uint8Array(9));
@@ -12,16 +12,19 @@ function newClientId() {
 }
 
 /**
- * Each item is {clientId, content, el, state, sentAt, error} with state
- * queued (to send when joined) | sent (waiting for its echo) | waiting (rate limited) | failed.
- * Items survive a reload (localStorage) and are re-sent with the same client_id, so a post is
- * saved exactly once however often it is sent.
+ * Each item is {clientId, content, image, el, state, sentAt, error} with state
+ * uploading (its image is on its way) | queued (to send when joined) | sent (waiting for its echo) |
+ * waiting (rate limited) | failed. `image` is null or {id, url, preview, upload}: `id` and `url` once
+ * uploaded, `preview` a local blob: URL, `upload` an images.Upload.
+ * Items survive a reload (localStorage, once their image is uploaded) and are re-sent with the same
+ * client_id, so a post is saved exactly once however often it is sent. They go out in order: a post
+ * waits while an earlier one's image is uploading.
  */
 export class Outbox {
   /**
    * send(item) sends one `message` frame and says whether it went out; joined() says whether the
-   * socket has joined; onEdit(content) puts a refused post back in the composer; onChange() runs
-   * when items come or go.
+   * socket has joined; onEdit(content, file) puts a refused post (and its image file, or null) back
+   * in the composer; onChange() runs when items come or go.
    */
   constructor({ list, send, joined, onEdit, onChange }) {
     Object.assign(this, { list, send, joined, onEdit, onChange });
@@ -33,9 +36,9 @@ export class Outbox {
     return this.items.size;
   }
 
-  /** Queue a new post by `author` and try to send it. */
-  add(content, author) {
-    this.create(newClientId(), content, author);
+  /** Queue a new post by `author`, with an image ({preview, upload}) or null, and try to send it. */
+  add(content, author, image = null) {
+    this.create(newClientId(), content, author, image);
     this.save();
     this.flush();
   }
@@ -43,38 +46,70 @@ export class Outbox {
   /** Bring back the posts a closed page had not got confirmed. */
   restore(author) {
     try {
-      for (const { client_id: clientId, content } of JSON.parse(localStorage.getItem(STORAGE_KEY)) ?? []) {
-        if (typeof clientId === "string" && typeof content === "string") this.create(clientId, content, author);
+      const saved = JSON.parse(localStorage.getItem(STORAGE_KEY)) ?? [];
+      for (const { client_id: clientId, content, image_id: imageId, image_url: imageUrl } of saved) {
+        if (typeof clientId !== "string" || typeof content !== "string") continue;
+        const uploaded = typeof imageId === "string" && typeof imageUrl === "string";
+        this.create(clientId, content, author, uploaded ? { id: imageId, url: imageUrl } : null);
       }
     } catch {
       this.save();
     }
   }
 
-  create(clientId, content, author) {
+  create(clientId, content, author, image = null) {
     const element = postElement(
-      { author, content, created_at: new Date().toISOString(), image: null },
+      { author, content, created_at: new Date().toISOString(), image: image?.preview ?? image?.url ?? null },
       { mine: true },
     );
     element.classList.add("is-pending");
     element.dataset.clientId = clientId;
     this.list.append(element);
-    const item = { clientId, content, el: element, state: "queued", sentAt: 0, error: null };
+    const item = { clientId, content, image, el: element, state: "queued", sentAt: 0, error: null };
     this.items.set(clientId, item);
+    if (image && !image.id) this.watchUpload(item);
     this.render(item);
     this.onChange();
   }
 
-  /** The server echoed this client_id: hand back the element to place as a confirmed post, or null. */
-  confirm(clientId, content) {
-    const item = this.items.get(clientId);
+  /** Follow the item's image upload: progress, then queue the post, or fail it with the reason. */
+  watchUpload(item) {
+    const { image } = item;
+    const upload = image.upload;
+    const current = () => this.items.get(item.clientId) === item && image.upload === upload;
+    item.state = "uploading";
+    upload.onProgress(() => current() && this.render(item));
+    upload.done.then(
+      ({ id, url }) => {
+        if (!current()) return;
+        Object.assign(image, { id, url });
+        item.state = "queued";
+        this.save();
+        this.render(item);
+        this.flush();
+      },
+      (failure) => {
+        if (!current()) return;
+        item.state = "failed";
+        item.error = { code: "upload_failed", message: failure.message };
+        this.render(item);
+        this.flush();
+      },
+    );
+  }
+
+  /** The server echoed our post: hand back the element to place as a confirmed post, or null. */
+  confirm(post) {
+    const item = this.items.get(post.client_id);
     if (!item) return null;
-    this.items.delete(clientId);
+    this.items.delete(post.client_id);
     this.save();
     item.el.classList.remove("is-pending", "is-failed");
     clearPendingStatus(item.el);
     const text = item.el.querySelector(".post-content");
-    if (text) text.textContent = content;
+    if (text) text.textContent = post.content;
+    setPostImage(item.el, post);
+    if (item.image?.preview) URL.revokeObjectURL(item.image.preview);
     this.onChange();
     return item.el;
   }
@@ -101,6 +136,7 @@ export class Outbox {
   flush() {
     if (!this.joined() || Date.now() < this.rateLimitedUntil) return;
     for (const item of this.items.values()) {
+      if (item.state === "uploading") return; // Later posts wait for this one's image.
       if (item.state !== "queued") continue;
       if (!this.send(item)) return;
       item.state = "sent";
@@ -135,8 +171,14 @@ export class Outbox {
   }
 
   retry(item) {
-    item.state = "queued";
     item.error = null;
+    if (item.image && !item.image.id) {
+      item.image.upload = item.image.upload.again();
+      this.watchUpload(item);
+      this.render(item);
+      return;
+    }
+    item.state = "queued";
     this.render(item);
     this.flush();
   }
@@ -144,13 +186,17 @@ export class Outbox {
   discard(item) {
     this.items.delete(item.clientId);
     item.el.remove();
+    if (item.image && !item.image.id) item.image.upload?.abort();
+    if (item.image?.preview) URL.revokeObjectURL(item.image.preview);
     this.save();
     this.onChange();
+    this.flush();
   }
 
   edit(item) {
+    const file = item.image?.upload?.file ?? null;
     this.discard(item);
-    this.onEdit(item.content);
+    this.onEdit(item.content, file);
   }
 
   renderAll() {
@@ -165,6 +211,9 @@ export class Outbox {
         ? [["Edit", () => this.edit(item)], discard]
         : [["Retry", () => this.retry(item)], discard];
       setPendingStatus(item.el, { text: item.error?.message || "Not sent.", tone: "is-error", actions });
+    } else if (item.state === "uploading") {
+      const percent = Math.round((item.image.upload?.progress ?? 0) * 100);
+      setPendingStatus(item.el, { text: `Uploading the image… ${percent} %`, actions: [discard] });
     } else if (item.state === "waiting") {
       const seconds = Math.max(0, Math.ceil((this.rateLimitedUntil - Date.now()) / 1000));
       setPendingStatus(item.el, {
@@ -180,7 +229,15 @@ export class Outbox {
   }
 
   save() {
-    const items = [...this.items.values()].map(({ clientId, content }) => ({ client_id: clientId, content }));
+    // A post whose image is not uploaded yet cannot come back after a reload: its file is gone.
+    const items = [...this.items.values()]
+      .filter(({ image }) => !image || image.id)
+      .map(({ clientId, content, image }) => ({
+        client_id: clientId,
+        content,
+        image_id: image?.id ?? null,
+        image_url: image?.url ?? null,
+      }));
     try {
       if (items.length) localStorage.setItem(STORAGE_KEY, JSON.stringify(items));
       else localStorage.removeItem(STORAGE_KEY);

@@ -76,23 +76,51 @@ export function postElement(post, { mine = false } = {}) {
   body.append(head);
 
   if (post.content) body.append(el("p", "post-content", post.content));
-  const image = sameOriginUrl(post.image);
-  if (image) {
-    const link = el("a", "post-image-link");
-    link.href = image;
-    link.target = "_blank";
-    link.rel = "noopener";
-    const img = el("img", "post-image");
-    img.src = image;
-    img.alt = post.content || `Image posted by ${post.author}`;
-    img.loading = "lazy";
-    link.append(img);
-    body.append(link);
-  }
+  const image = imageLink(post);
+  if (image) body.append(image);
   body.append(el("div", "post-foot"));
   item.append(body);
   setPostId(item, post);
   return item;
+}
+
+function pixels(value) {
+  return Number.isInteger(value) && value > 0 && value <= 10_000 ? value : null;
+}
+
+/**
+ * The post's image: its thumbnail (or, while pending, the local preview), linking to the full size.
+ * The alt text is the post's text. The thumbnail's size is reserved so nothing moves when it loads.
+ */
+function imageLink(post) {
+  const full = sameOriginUrl(post.image);
+  if (!full) return null;
+  const thumbnail = post.thumbnail && typeof post.thumbnail === "object" ? post.thumbnail : {};
+  const link = el("a", "post-image-link");
+  link.href = full;
+  link.target = "_blank";
+  link.rel = "noopener";
+  const img = el("img", "post-image");
+  img.src = sameOriginUrl(thumbnail.url) ?? full;
+  img.alt = post.content ? post.content.slice(0, 500) : `Image posted by ${post.author}`;
+  const [width, height] = [pixels(thumbnail.width), pixels(thumbnail.height)];
+  if (width && height) {
+    img.width = width;
+    img.height = height;
+  }
+  img.loading = "lazy";
+  img.decoding = "async";
+  link.append(img);
+  return link;
+}
+
+/** Show the image `post` has (the server's thumbnail in place of a pending preview), or none. */
+export function setPostImage(item, post) {
+  const current = item.querySelector(".post-image-link");
+  const next = imageLink(post);
+  if (current && next) current.replaceWith(next);
+  else if (current) current.remove();
+  else if (next) item.querySelector(".post-foot").before(next);
 }
 
 /** Give an element its confirmed post id and server time. */

@@ -1,6 +1,7 @@
 // The wall's page: one socket, handlers keyed by event type, and the composer, feed and people they drive.
 
 import { Feed } from "./feed.js";
+import { Attachment, imageFile, Lightbox, Upload } from "./images.js";
 import { forgetIdentity, loadIdentity, NamePicker, saveIdentity } from "./names.js";
 import { Outbox } from "./outbox.js";
 import { People } from "./people.js";
@@ -16,7 +17,14 @@ const TIMES_EVERY_MS = 30_000;
 const STALL_MS = 10_000;
 const TOAST_MS = 8000;
 const DRAFT_KEY = "wall.draft";
-const JOIN_ERRORS = new Set(["username_taken", "invalid_username", "invalid_token", "banned", "unavailable"]);
+const JOIN_ERRORS = new Set([
+  "username_taken",
+  "invalid_username",
+  "invalid_token",
+  "banned",
+  "unavailable",
+  "rate_limited",
+]);
 
 const $ = (id) => document.getElementById(id);
 const root = $("wall");
@@ -24,6 +32,8 @@ const config = {
   contentMax: Number(root.dataset.contentMax) || 2000,
   usernameMin: Number(root.dataset.usernameMin) || 2,
   usernameMax: Number(root.dataset.usernameMax) || 32,
+  imageMaxBytes: Number(root.dataset.imageMaxBytes) || 5 * 1024 * 1024,
+  imagesUrl: root.dataset.imagesUrl,
 };
 const ui = {
   status: $("status"),
@@ -33,6 +43,7 @@ const ui = {
   meName: $("me-name"),
   peopleToggle: $("people-toggle"),
   people: $("people"),
+  pane: $("wall-pane"),
   feed: $("feed"),
   loadOlder: $("load-older"),
   feedStart: $("feed-start"),
@@ -41,6 +52,8 @@ const ui = {
   composer: $("composer"),
   draft: $("draft"),
   send: $("send"),
+  attach: $("attach"),
+  attachInput: $("attach-input"),
   hint: $("composer-hint-text"),
   chooseName: $("choose-name"),
   counter: $("counter"),
@@ -80,16 +93,27 @@ const people = new People({
 
 const outbox = new Outbox({
   list: $("pending"),
-  send: (item) => socket.send("message", { content: item.content, client_id: item.clientId, image_id: null }),
+  send: (item) =>
+    socket.send("message", { content: item.content, client_id: item.clientId, image_id: item.image?.id ?? null }),
   joined: () => state.joined,
-  onEdit: (content) => {
+  onEdit: (content, file) => {
     const draft = ui.draft.value.trim();
     ui.draft.value = draft ? `${content}\n${draft}` : content;
+    if (file) attachment.attach(file);
     onDraftInput();
     ui.draft.focus();
   },
   onChange: () => renderTop(),
 });
+
+const attachment = new Attachment({
+  box: $("attachment"),
+  maxBytes: config.imageMaxBytes,
+  upload: (file) => new Upload({ url: config.imagesUrl, file, token: state.identity?.token ?? "" }),
+  onChange: () => renderComposer(),
+});
+
+const lightbox = new Lightbox($("lightbox"));
 
 const picker = new NamePicker({
   dialog: $("picker"),
@@ -189,6 +213,8 @@ const handlers = {
 
   message_deleted(data) {
     state.deleted.add(data.id);
+    const shown = document.getElementById(`post-${data.id}`)?.querySelector(".post-image-link");
+    if (shown) lightbox.closeIf(shown.href);
     if (feed.remove(data.id)) afterPostsChanged();
   },
 
@@ -249,7 +275,7 @@ function isMine(post) {
 function acceptPost(post) {
   if (!isPost(post) || state.deleted.has(post.id)) return null;
   people.stopTyping(post.author);
-  const pending = post.client_id != null ? outbox.confirm(post.client_id, post.content) : null;
+  const pending = post.client_id != null ? outbox.confirm(post) : null;
   if (pending) {
     if (!feed.add(post, { element: pending })) pending.remove();
     return "mine";
@@ -352,8 +378,14 @@ function submit() {
   }
   const content = ui.draft.value.trim();
   const length = [...content].length;
-  if (length === 0 || length > config.contentMax) return;
-  outbox.add(content, state.me?.username ?? state.identity.username);
+  if (attachment.present && !attachment.ready) return; // The composer shows why it cannot be posted.
+  if ((length === 0 && !attachment.ready) || length > config.contentMax) return;
+  const image = attachment.ready ? attachment.take() : null;
+  outbox.add(
+    content,
+    state.me?.username ?? state.identity.username,
+    image && { preview: image.preview, upload: image.upload },
+  );
   ui.draft.value = "";
   onDraftInput();
   feed.scrollToBottom();
@@ -393,6 +425,79 @@ ui.draft.addEventListener("input", () => {
   sendTyping();
 });
 ui.chooseName.addEventListener("click", () => picker.open());
+
+// --- images: paste, drop or pick; the full size on click ----------------------------------------------
+
+function attachImage(file) {
+  if (!hasName()) {
+    if (!state.banned) picker.open();
+    return;
+  }
+  attachment.attach(file);
+  ui.draft.focus();
+}
+
+ui.attach.addEventListener("click", () => ui.attachInput.click());
+ui.attachInput.addEventListener("change", () => {
+  const file = ui.attachInput.files[0];
+  ui.attachInput.value = "";
+  if (file) attachImage(file);
+});
+// A pasted screenshot or copied image; a paste that also carries plain text (from an office
+// program, which adds a picture of the text) stays a text paste.
+document.addEventListener("paste", (event) => {
+  const file = imageFile(event.clipboardData);
+  if (!file || picker.isOpen || event.clipboardData.types.includes("text/plain")) return;
+  event.preventDefault();
+  attachImage(file);
+});
+
+let dragDepth = 0;
+const carriesFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files");
+function dropping(on) {
+  ui.pane.classList.toggle("is-dropping", on);
+  if (!on) dragDepth = 0;
+}
+ui.pane.addEventListener("dragenter", (event) => {
+  if (!carriesFiles(event)) return;
+  event.preventDefault();
+  dragDepth += 1;
+  dropping(true);
+});
+ui.pane.addEventListener("dragover", (event) => {
+  if (!carriesFiles(event)) return;
+  event.preventDefault();
+  event.dataTransfer.dropEffect = "copy";
+});
+ui.pane.addEventListener("dragleave", () => {
+  dragDepth -= 1;
+  if (dragDepth <= 0) dropping(false);
+});
+ui.pane.addEventListener("drop", (event) => {
+  if (!carriesFiles(event)) return;
+  event.preventDefault();
+  dropping(false);
+  const file = imageFile(event.dataTransfer) ?? event.dataTransfer.files[0];
+  if (file) attachImage(file);
+});
+
+ui.feed.addEventListener("click", (event) => {
+  const link = event.target.closest?.(".post-image-link");
+  if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  const post = link.closest(".post");
+  const author = post?.querySelector(".post-author")?.textContent ?? "";
+  const content = post?.querySelector(".post-content")?.textContent ?? "";
+  lightbox.open(link.href, link.querySelector("img")?.alt ?? "", content ? `${author}: ${content}` : author);
+});
+// An image without a reserved size (a pending post's preview) grows the feed when it loads.
+ui.feed.addEventListener(
+  "load",
+  (event) => {
+    if (event.target instanceof HTMLImageElement && feed.pinned) feed.scrollToBottom();
+  },
+  true,
+);
 
 // --- read receipts -----------------------------------------------------------------------------------
 
@@ -449,15 +554,18 @@ function renderComposer() {
   const max = config.contentMax;
   ui.draft.disabled = !named;
   ui.draft.placeholder = named ? "Write a post…" : "Choose a name to post";
-  ui.send.disabled = !named || length === 0 || length > max;
+  const refusedImage = attachment.present && !attachment.ready;
+  ui.send.disabled = !named || (length === 0 && !attachment.ready) || length > max || refusedImage;
+  ui.attach.disabled = !named;
   ui.counter.textContent = `${length} / ${max}`;
   ui.counter.classList.toggle("is-near", length >= max * 0.9 && length <= max);
   ui.counter.classList.toggle("is-over", length > max);
   ui.chooseName.hidden = named || state.banned;
-  let hint = "Enter to send, Shift+Enter for a new line";
+  let hint = "Enter to send, Shift+Enter for a new line; paste or drop an image";
   if (state.banned) hint = "This name is banned from the wall.";
   else if (!named) hint = "Reading only.";
   else if (length > max) hint = `Too long by ${length - max} characters.`;
+  else if (refusedImage) hint = "Remove the image to send.";
   else if (!state.joined) hint = "Posts wait here until the wall is back.";
   ui.hint.textContent = hint;
 }

@@ -1,0 +1,89 @@
+"""Real image files made with Pillow for the image tests: each format, metadata, bombs and broken files."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageDraw, PngImagePlugin
+
+MAKE, MODEL, ORIENTATION, GPS_IFD = 0x010F, 0x0110, 0x0112, 0x8825
+GPS_LATITUDE_REF, GPS_LATITUDE = 1, 2
+
+
+def picture(size: tuple[int, int] = (64, 48), color: tuple[int, ...] = (200, 40, 40), mode: str = "RGB"):
+    """A small image with a contrasting square, so re-encoded pixels can be told apart."""
+    image = Image.new(mode, size, color)
+    ImageDraw.Draw(image).rectangle((2, 2, size[0] // 3, size[1] // 3), fill="white" if mode != "1" else 1)
+    return image
+
+
+def encode(image: Image.Image, image_format: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, image_format, **options)
+    return buffer.getvalue()
+
+
+def camera_exif(orientation: int = 1) -> Image.Exif:
+    """EXIF naming a camera, with a GPS position (Paris), as a phone writes it."""
+    exif = Image.Exif()
+    exif[MAKE] = "SnoopCam"
+    exif[MODEL] = "Model X-Secret"
+    exif[ORIENTATION] = orientation
+    exif.get_ifd(GPS_IFD).update({GPS_LATITUDE_REF: "N", GPS_LATITUDE: (48.0, 51.0, 24.0)})
+    return exif
+
+
+def png(size: tuple[int, int] = (64, 48), **options) -> bytes:
+    return encode(picture(size), "PNG", **options)
+
+
+def png_with_metadata() -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "secret-comment-in-a-text-chunk")
+    return encode(picture(), "PNG", pnginfo=info, exif=camera_exif())
+
+
+def jpeg_with_exif(size: tuple[int, int] = (64, 48), orientation: int = 1) -> bytes:
+    return encode(picture(size), "JPEG", quality=90, exif=camera_exif(orientation))
+
+
+def gif_animated(
+    colors: tuple[tuple[int, int, int], ...] = ((0, 160, 0), (0, 0, 200), (200, 200, 0)),
+) -> bytes:
+    frames = [picture((40, 30), color) for color in colors]
+    return encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+
+
+def webp(size: tuple[int, int] = (64, 48)) -> bytes:
+    return encode(picture(size), "WEBP", quality=90, exif=camera_exif())
+
+
+def rgba_png() -> bytes:
+    image = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((4, 4, 28, 28), fill=(30, 90, 200, 255))
+    return encode(image, "PNG")
+
+
+def bomb_png(side: int = 10000) -> bytes:
+    """A valid PNG of sidexside pixels in a few KB: one bit per pixel, all zero, compressed."""
+    return encode(Image.new("1", (side, side)), "PNG", optimize=True)
+
+
+def truncated(data: bytes) -> bytes:
+    return data[: len(data) * 2 // 3]
+
+
+def noisy_jpeg(size: tuple[int, int] = (400, 300)) -> bytes:
+    """A JPEG with enough detail that cutting it short loses real image data."""
+    image = Image.effect_noise(size, 64).convert("RGB")
+    return encode(image, "JPEG", quality=95)
+
+
+def padded(data: bytes, total: int) -> bytes:
+    """A real image followed by junk up to `total` bytes (a file over the size limit)."""
+    return data + b"\0" * (total - len(data))
+
+
+SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>'
+SVG_BARE = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+TEXT = b"this is only text, named .png\n"

@@ -1,0 +1,139 @@
+"""wall/images.py: uploads are verified, guarded, re-encoded without metadata, and thumbnailed."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, ImageCms
+
+from tests import imagefiles
+from wall.images import ImageRefused, process_upload
+
+
+def opened(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+@pytest.mark.parametrize(
+    ("data", "stored_format", "content_type"),
+    [
+        (imagefiles.png(), "PNG", "image/png"),
+        (imagefiles.jpeg_with_exif(), "JPEG", "image/jpeg"),
+        (imagefiles.gif_animated(), "PNG", "image/png"),
+        (imagefiles.webp(), "WEBP", "image/webp"),
+    ],
+    ids=["png", "jpeg", "gif", "webp"],
+)
+def test_each_accepted_format_is_re_encoded(data, stored_format, content_type):
+    result = process_upload(data)
+    assert result.image.content_type == content_type
+    stored = opened(result.image.data)
+    assert stored.format == stored_format
+    assert stored.size == (result.image.width, result.image.height) == opened(data).size
+    assert min(stored.convert("RGB").getpixel((6, 6))) > 230  # The white square survived.
+
+
+@pytest.mark.parametrize(
+    "data",
+    [imagefiles.jpeg_with_exif(), imagefiles.webp(), imagefiles.png_with_metadata()],
+    ids=["jpeg", "webp", "png"],
+)
+def test_exif_with_camera_and_gps_is_gone_from_image_and_thumbnail(data):
+    assert b"SnoopCam" in data
+    result = process_upload(data)
+    for encoded in (result.image, result.thumbnail):
+        assert b"SnoopCam" not in encoded.data and b"Model X-Secret" not in encoded.data
+        assert dict(opened(encoded.data).getexif()) == {}
+
+
+def test_png_text_chunks_are_gone():
+    result = process_upload(imagefiles.png_with_metadata())
+    assert b"secret-comment" not in result.image.data
+    assert "Comment" not in opened(result.image.data).info
+
+
+def test_a_colour_profile_is_applied_then_dropped():
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    data = imagefiles.encode(imagefiles.picture(), "JPEG", icc_profile=srgb)
+    result = process_upload(data)
+    assert "icc_profile" not in opened(result.image.data).info
+
+
+def test_the_exif_orientation_turns_the_image_upright():
+    result = process_upload(imagefiles.jpeg_with_exif(size=(64, 48), orientation=6))
+    assert (result.image.width, result.image.height) == (48, 64)
+
+
+def test_bytes_appended_to_an_image_do_not_survive():
+    payload = b"<script>alert(1)</script>PK\x03\x04polyglot-archive"
+    result = process_upload(imagefiles.png() + payload)
+    assert b"<script>" not in result.image.data and b"polyglot-archive" not in result.image.data
+
+
+def test_an_animated_gif_is_flattened_to_its_first_frame():
+    result = process_upload(imagefiles.gif_animated())
+    image = opened(result.image.data)
+    assert getattr(image, "n_frames", 1) == 1
+    assert image.convert("RGB").getpixel((30, 25)) == (0, 160, 0)
+
+
+def test_transparency_is_kept():
+    image = opened(process_upload(imagefiles.rgba_png()).image.data)
+    assert image.mode == "RGBA"
+    assert image.getpixel((0, 0))[3] == 0 and image.getpixel((16, 16))[3] == 255
+
+
+def test_the_thumbnail_is_a_webp_at_most_the_thumbnail_side(settings):
+    result = process_upload(imagefiles.png(size=(1200, 600)))
+    assert result.thumbnail.content_type == "image/webp"
+    assert (result.thumbnail.width, result.thumbnail.height) == (settings.WALL_IMAGE_THUMBNAIL_SIDE, 240)
+    assert opened(result.thumbnail.data).size == (480, 240)
+
+
+def test_a_small_image_keeps_its_size_as_thumbnail():
+    result = process_upload(imagefiles.png(size=(50, 20)))
+    assert (result.thumbnail.width, result.thumbnail.height) == (50, 20)
+
+
+def test_an_image_of_exactly_the_largest_size_is_accepted():
+    result = process_upload(imagefiles.bomb_png(side=4096))
+    assert (result.image.width, result.image.height) == (4096, 4096)
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "reason"),
+    [
+        (imagefiles.SVG, 400, "SVG images are not accepted"),
+        (imagefiles.SVG_BARE, 400, "SVG images are not accepted"),
+        (imagefiles.TEXT, 400, "not a PNG, JPEG, GIF or WebP image"),
+        (imagefiles.encode(imagefiles.picture(), "BMP"), 400, "not a PNG, JPEG, GIF or WebP image"),
+        (imagefiles.bomb_png(), 400, "at most 4096x4096 pixels (this one is 10000x10000)"),
+        (imagefiles.bomb_png(side=4097), 400, "at most 4096x4096 pixels"),
+        (imagefiles.truncated(imagefiles.png(size=(300, 200))), 400, "damaged or truncated"),
+        (imagefiles.truncated(imagefiles.noisy_jpeg()), 400, "damaged or truncated"),
+        (imagefiles.png()[:40], 400, "This PNG image is damaged or truncated"),
+        (b"", 400, "empty"),
+        (imagefiles.padded(imagefiles.png(), 6 * 1024 * 1024), 413, "at most 5 MB (this one is 6.0 MB)"),
+    ],
+    ids=[
+        "svg",
+        "svg-without-prolog",
+        "text-named-png",
+        "bmp",
+        "bomb-10000x10000",
+        "one-pixel-too-wide",
+        "truncated-png",
+        "truncated-jpeg",
+        "png-header-only",
+        "empty",
+        "6-mb",
+    ],
+)
+def test_refused_uploads_say_why(data, status, reason):
+    with pytest.raises(ImageRefused) as refused:
+        process_upload(data)
+    assert refused.value.status == status
+    assert reason in refused.value.reason

@@ -1,0 +1,190 @@
+"""Image processing with Pillow: check an upload, re-encode it without metadata, make its thumbnail.
+
+Pure functions on bytes; storing the result is `services.image_upload`'s job. Nothing of the upload
+survives but its pixels: EXIF (GPS, camera), ICC, comments and any bytes appended to the file
+(a polyglot's script or archive) are gone. Animated GIFs and WebPs are flattened to their first frame.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
+ACCEPTED_TEXT = "PNG, JPEG, GIF or WebP"
+# What each accepted format is stored as: lossless sources stay lossless; a GIF's first frame is a PNG.
+OUTPUT_FORMAT = {"PNG": "PNG", "GIF": "PNG", "JPEG": "JPEG", "WEBP": "WEBP"}
+THUMBNAIL_FORMAT = "WEBP"
+CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+# A 4096x4096 RGBA image takes 64 MB decoded; at most this many are decoded at once per process.
+_DECODING = threading.BoundedSemaphore(2)
+# Our own side limit (WALL_IMAGE_MAX_SIDE) is checked from the header, before any pixel is decoded,
+# and is far below Pillow's bomb threshold: its warning would only repeat what we refuse anyway.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
+class ImageRefused(Exception):
+    """An upload that cannot be posted: `reason` for a person, `status` the HTTP answer (400, 413, 429)."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Encoded:
+    data: bytes
+    content_type: str
+    extension: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Processed:
+    """An upload made safe to serve: the full-size image and its thumbnail."""
+
+    image: Encoded
+    thumbnail: Encoded
+
+
+def process_upload(data: bytes) -> Processed:
+    """Verify an upload, guard its size and pixels, re-encode it and make its thumbnail.
+
+    Raises ImageRefused with the reason: too large (413), not an accepted image, too many pixels,
+    damaged or truncated (400).
+    """
+    check_byte_size(len(data))
+    with _DECODING:
+        source_format, picture = open_verified(data)
+        picture = clean_pixels(picture)
+        full = encode(picture, OUTPUT_FORMAT[source_format])
+        thumb = encode(thumbnail(picture), THUMBNAIL_FORMAT)
+    return Processed(image=full, thumbnail=thumb)
+
+
+def check_byte_size(size: int) -> None:
+    limit = settings.WALL_IMAGE_MAX_BYTES
+    if size > limit:
+        raise ImageRefused(f"An image is at most {limit // (1024 * 1024)} MB (this one is {_mb(size)}).", 413)
+    if size == 0:
+        raise ImageRefused("The file is empty.")
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+# The first bytes of each accepted format, to tell a damaged image from a file of another kind.
+_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF87a": "GIF", b"GIF89a": "GIF"}
+
+
+def claimed_format(data: bytes) -> str | None:
+    """The accepted format the file's signature announces, or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    return next((name for magic, name in _SIGNATURES.items() if data.startswith(magic)), None)
+
+
+def looks_like_svg(data: bytes) -> bool:
+    head = data[:1024].lstrip().lower()
+    return head.startswith((b"<?xml", b"<svg", b"<!doctype svg")) or b"<svg" in head
+
+
+def check_dimensions(width: int, height: int) -> None:
+    """Refuse an image larger than WALL_IMAGE_MAX_SIDE on either side (the decompression-bomb guard)."""
+    side = settings.WALL_IMAGE_MAX_SIDE
+    if width > side or height > side:
+        raise ImageRefused(f"An image is at most {side}x{side} pixels (this one is {width}x{height}).")
+    if width < 1 or height < 1:
+        raise ImageRefused("The image has no pixels.")
+
+
+def open_verified(data: bytes) -> tuple[str, Image.Image]:
+    """Identify, size-check, verify and decode the first frame; returns (format, image)."""
+    if looks_like_svg(data):
+        raise ImageRefused(f"SVG images are not accepted (they can carry scripts); send {ACCEPTED_TEXT}.")
+    try:
+        probe = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    except UnidentifiedImageError:
+        claimed = claimed_format(data)
+        if claimed:
+            raise ImageRefused(f"This {claimed} image is damaged or truncated and cannot be read.") from None
+        raise ImageRefused(f"This file is not a {ACCEPTED_TEXT} image.") from None
+    except Image.DecompressionBombError:
+        raise ImageRefused("The image has too many pixels.") from None
+    except Exception:  # Pillow's parsers raise many kinds of errors on malformed headers.
+        raise ImageRefused("The image is damaged and cannot be read.") from None
+    source_format = probe.format
+    check_dimensions(*probe.size)
+    try:
+        probe.verify()
+        picture = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+        picture.seek(0)
+        picture.load()
+    except Exception:  # Truncated data, bad checksums, broken streams: any of Pillow's many errors.
+        raise ImageRefused("The image is damaged or truncated and cannot be read.") from None
+    if picture.format != source_format or picture.size != probe.size:
+        raise ImageRefused("The image is damaged and cannot be read.")
+    return source_format, picture
+
+
+def clean_pixels(picture: Image.Image) -> Image.Image:
+    """The first frame, turned upright (EXIF orientation), in sRGB, as L, RGB or RGBA, with no metadata."""
+    frame = ImageOps.exif_transpose(picture)
+    frame = _to_srgb(frame, picture.info.get("icc_profile"))
+    has_alpha = frame.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in frame.info
+    if has_alpha:
+        frame = frame.convert("RGBA")
+    elif frame.mode not in {"L", "RGB"}:
+        frame = frame.convert("RGB")
+    clean = frame.copy()
+    clean.info = {}
+    return clean
+
+
+def _to_srgb(frame: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """Apply the embedded colour profile so colours survive its removal; without one, unchanged."""
+    if not icc_profile or frame.mode not in {"RGB", "RGBA", "CMYK", "L"}:
+        return frame
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        output_mode = "RGBA" if frame.mode == "RGBA" else "RGB"
+        return ImageCms.profileToProfile(
+            frame, source, ImageCms.createProfile("sRGB"), outputMode=output_mode
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return frame  # A broken profile: keep the pixels as they are.
+
+
+def thumbnail(picture: Image.Image) -> Image.Image:
+    """A copy at most WALL_IMAGE_THUMBNAIL_SIDE pixels on its longer side (never enlarged)."""
+    side = settings.WALL_IMAGE_THUMBNAIL_SIDE
+    small = picture.copy()
+    small.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return small
+
+
+def encode(picture: Image.Image, image_format: str) -> Encoded:
+    """Encode pixels afresh, passing no metadata to the encoder."""
+    buffer = io.BytesIO()
+    if image_format == "JPEG":
+        picture.convert("RGB" if picture.mode != "L" else "L").save(buffer, "JPEG", quality=88, optimize=True)
+    elif image_format == "WEBP":
+        picture.save(buffer, "WEBP", quality=82, method=4)
+    else:
+        picture.save(buffer, "PNG")
+    return Encoded(
+        data=buffer.getvalue(),
+        content_type=CONTENT_TYPES[image_format],
+        extension=EXTENSIONS[image_format],
+        width=picture.width,
+        height=picture.height,
+    )
