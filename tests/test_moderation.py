@@ -38,6 +38,16 @@ async def test_hiding_a_post_removes_it_from_every_open_wall(sockets):
     assert await alice.receive_next("message_deleted") == {"id": post["id"]}
 
 
+async def test_resending_a_post_hidden_meanwhile_tells_the_sender_it_is_gone(sockets):
+    alice, _ = await joined(sockets, "Alice")
+    post = await alice.post("regrettable", client_id="c-hidden")
+    await post_hide(post_ids=[int(post["id"])])
+    await alice.receive_next("message_deleted")
+    await alice.send("message", {"content": "regrettable", "client_id": "c-hidden"})
+    assert await alice.receive_next("message_deleted") == {"id": post["id"]}
+    assert await alice.nothing_more()
+
+
 async def test_a_hidden_post_leaves_history_and_paging(sockets):
     alice, _ = await joined(sockets, "Alice")
     kept, hidden = await alice.post("kept", "c-1"), await alice.post("hidden", "c-2")

@@ -210,7 +210,10 @@ class WallConsumer(AsyncWebsocketConsumer):
                 image_id=command.image_id,
             )
             hit.counts = result.created
-        if not result.created or (not hub().live and not self.closing):
+        if result.hidden:
+            # A resend of a post a moderator hid meanwhile: the page drops its pending copy.
+            await self._send_frame(protocol.message_deleted_event(result.post["id"]))
+        elif not result.created or (not hub().live and not self.closing):
             # A resend of a post already saved, or a bus that may not bring it back: confirm it
             # to this socket directly (others get it when they resume).
             await self._send_frame(protocol.message_event(result.post))

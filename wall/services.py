@@ -151,6 +151,8 @@ def clean_content(content: str) -> str:
 class PostResult:
     post: dict
     created: bool
+    # A resent post that a moderator has hidden since: the sender is told it is gone.
+    hidden: bool = False
 
 
 def post_create(
@@ -181,7 +183,9 @@ def post_create(
                     .first()
                 )
                 if existing is not None:
-                    return PostResult(protocol.post_payload(existing), created=False)
+                    return PostResult(
+                        protocol.post_payload(existing), created=False, hidden=existing.is_hidden
+                    )
             image = None
             if image_id is None:
                 _refuse_repeated_text(author_id=author_id, content=content)
@@ -199,7 +203,7 @@ def post_create(
         existing = Post.objects.select_related("author", "image").get(
             author_id=author_id, client_id=client_id
         )
-        return PostResult(protocol.post_payload(existing), created=False)
+        return PostResult(protocol.post_payload(existing), created=False, hidden=existing.is_hidden)
     return PostResult(payload, created=True)
 
 
