@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -343,6 +344,24 @@ def test_a_post_sent_while_the_server_is_down_is_delivered_once_after_restart(
         expect(page_a.locator("#pending .post")).to_have_count(0)
         assert wall.count_posts(text) == 1
     finally:
+        wall.server.stop()
+
+
+def test_a_connection_that_stops_answering_is_replaced_without_waiting_for_tcp(
+    browser: Browser, tmp_path
+) -> None:
+    """A frozen server (SIGSTOP) keeps TCP open; the page's ping finds out and reconnects."""
+    wall = start_wall(tmp_path, WALL_PING_AFTER="1", WALL_PONG_WITHIN="2")
+    try:
+        page = open_wall(browser, wall.url)
+        just_read(page)
+        expect(status(page)).to_have_attribute("data-state", "live")
+        wall.server.process.send_signal(signal.SIGSTOP)
+        expect(status(page)).to_have_attribute("data-state", "reconnecting", timeout=8000)
+        wall.server.process.send_signal(signal.SIGCONT)
+        expect(status(page)).to_have_attribute("data-state", "live", timeout=20_000)
+    finally:
+        wall.server.process.send_signal(signal.SIGCONT)
         wall.server.stop()
 
 

@@ -118,3 +118,10 @@ async def test_errors_go_only_to_the_socket_that_erred(sockets):
     await bad.send("shout")
     assert (await bad.receive_type("error"))["code"] == "unknown_type"
     assert await other.nothing_more()
+
+
+async def test_ping_is_answered_with_pong_to_that_socket_only(sockets):
+    sock, other = await sockets(), await sockets()
+    await sock.send("ping")
+    assert await sock.receive_type("pong") == {}
+    assert await other.nothing_more()

@@ -236,12 +236,17 @@ class WallConsumer(AsyncWebsocketConsumer):
             protocol.messages_event(page.posts, has_more=page.has_more, before=command.before)
         )
 
+    async def _on_ping(self, command: protocol.Ping) -> None:
+        # The page's dead-connection check: any answer proves the whole path is alive.
+        await self._send_frame(protocol.pong_event())
+
     _handlers = {
         protocol.Join: _on_join,
         protocol.SendMessage: _on_message,
         protocol.Typing: _on_typing,
         protocol.Read: _on_read,
         protocol.History: _on_history,
+        protocol.Ping: _on_ping,
     }
 
     # --- live events from the hub ----------------------------------------------------------------

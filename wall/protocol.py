@@ -37,12 +37,17 @@ class Read:
 
 
 @dataclass(frozen=True)
+class Ping:
+    pass
+
+
+@dataclass(frozen=True)
 class History:
     before: int
     limit: int
 
 
-Command = Join | SendMessage | Typing | Read | History
+Command = Join | SendMessage | Typing | Read | History | Ping
 
 CLIENT_ID_MAX = 64
 
@@ -143,6 +148,7 @@ _PARSERS = {
     "typing": lambda data: Typing(),
     "read": lambda data: Read(message_id=_id(data, "message_id", required=True)),
     "history": _parse_history,
+    "ping": lambda data: Ping(),
 }
 
 # --- server → client -------------------------------------------------------------------------
@@ -203,6 +209,10 @@ def typing_event(user_id: int | str, username: str) -> dict:
 
 def read_event(user_id: int | str, username: str, message_id: int) -> dict:
     return event("read", {**user_ref(user_id, username), "message_id": str(message_id)})
+
+
+def pong_event() -> dict:
+    return event("pong", {})
 
 
 def error_event(error: WallError, client_id: str | None = None) -> dict:

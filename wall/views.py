@@ -36,6 +36,8 @@ def index(request: HttpRequest) -> HttpResponse:
             "username_min": settings.WALL_USERNAME_MIN,
             "username_max": settings.WALL_USERNAME_MAX,
             "image_max_bytes": settings.WALL_IMAGE_MAX_BYTES,
+            "ping_after_ms": int(settings.WALL_PING_AFTER * 1000),
+            "pong_within_ms": int(settings.WALL_PONG_WITHIN * 1000),
         },
     )
 

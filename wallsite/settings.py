@@ -212,6 +212,10 @@ WALL_SOCKETS_PER_IP = env_int("WALL_SOCKETS_PER_IP", 20)
 WALL_NAME_RATE = env("WALL_NAME_RATE", "30/1h")
 WALL_JOIN_RATE = "10/1m"
 # Presence: sockets refresh every HEARTBEAT seconds; a socket not refreshed for TTL seconds is gone.
+# The page pings after this many quiet seconds and takes the socket for dead if no frame follows
+# within WALL_PONG_WITHIN seconds (keep the ping under the proxy's idle timeout).
+WALL_PING_AFTER = env_float("WALL_PING_AFTER", 25)
+WALL_PONG_WITHIN = env_float("WALL_PONG_WITHIN", 10)
 # Live events a socket may have queued before it is closed (1013) to resume from the database.
 WALL_SOCKET_BACKLOG = env_int("WALL_SOCKET_BACKLOG", 1000)
 # A dead process's users are announced as left within TTL + HEARTBEAT seconds (80 s by default).

@@ -6,6 +6,12 @@ const JITTER = 0.3;
 // A connection that lasted this long worked: the next loss starts the backoff afresh. A server that
 // accepts and then drops every socket at once (a crash on some frame) keeps backing off instead.
 const HEALTHY_AFTER_MS = 5000;
+// Dead-connection check: after PING_AFTER_MS without any frame the page sends `ping`; if nothing at
+// all comes back within PONG_WITHIN_MS the connection is dead (a sleeping laptop, a proxy that
+// dropped it silently) and is replaced at once instead of waiting for TCP to notice.
+// Defaults; the page passes the server's settings (WALL_PING_AFTER, WALL_PONG_WITHIN).
+const PING_AFTER_MS = 25_000;
+const PONG_WITHIN_MS = 10_000;
 
 /** ws: or wss: to match the page, on the page's own host. */
 export function socketUrl(path, since) {
@@ -27,14 +33,18 @@ export class WallSocket {
    * onStatus({state, retryAt}) with state "connecting" | "live" | "reconnecting".
    * since() gives the ?since= value for each (re)connect, or null.
    */
-  constructor({ path, since, onFrame, onOpen, onClose, onStatus }) {
+  constructor({ path, since, onFrame, onOpen, onClose, onStatus, pingAfterMs, pongWithinMs }) {
     Object.assign(this, { path, since, onFrame, onOpen, onClose, onStatus });
+    this.pingAfterMs = pingAfterMs || PING_AFTER_MS;
+    this.pongWithinMs = pongWithinMs || PONG_WITHIN_MS;
     this.ws = null;
     this.attempt = 0;
     this.retryTimer = null;
     this.everOpened = false;
     this.openedAt = null;
     this.lastFrameAt = Date.now();
+    this.pingSentAt = null;
+    setInterval(() => this.checkAlive(), 1000);
     addEventListener("online", () => this.retryNow());
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.retryNow();
@@ -58,6 +68,7 @@ export class WallSocket {
     ws.addEventListener("message", (event) => {
       if (ws !== this.ws) return;
       this.lastFrameAt = Date.now();
+      this.pingSentAt = null;
       let frame;
       try {
         frame = JSON.parse(event.data);
@@ -94,10 +105,23 @@ export class WallSocket {
     if (this.retryTimer !== null) this.connect();
   }
 
+  /** Ping a quiet connection; replace one that does not answer. */
+  checkAlive() {
+    if (!this.isOpen()) return;
+    const now = Date.now();
+    if (this.pingSentAt !== null) {
+      if (now - this.pingSentAt > this.pongWithinMs) this.restart();
+    } else if (now - this.lastFrameAt > this.pingAfterMs) {
+      this.pingSentAt = now;
+      this.send("ping");
+    }
+  }
+
   /** Drop a connection that looks dead and start over. */
   restart() {
     const ws = this.ws;
     if (!ws) return;
+    this.pingSentAt = null;
     this.lost();
     ws.close();
   }

@@ -125,6 +125,8 @@ const picker = new NamePicker({
 
 const socket = new WallSocket({
   path: root.dataset.socketPath,
+  pingAfterMs: Number(root.dataset.pingAfterMs),
+  pongWithinMs: Number(root.dataset.pongWithinMs),
   // Resume from the highest confirmed post held, so only what was missed is sent.
   since: () => (state.loaded ? feed.newestId() : null),
   onFrame: ({ type, data }) => {
@@ -228,6 +230,10 @@ const handlers = {
 
   typing(data) {
     if (typeof data.username === "string") people.typing(data.id, data.username);
+  },
+
+  pong() {
+    // Only proves the connection is alive; socket.js already noted the frame's arrival.
   },
 
   read(data) {
