@@ -71,38 +71,36 @@ async def test_zero_turns_the_limit_off(sockets, settings):
         await sockets(client=ADDRESS)
 
 
-def redis_only(layer: str) -> None:
-    if layer != "redis":
-        pytest.skip("a process's memory dies with it; only shared entries need to expire")
+# A process's memory dies with it: only the shared store's entries need to expire or stay hidden.
+redis_only = pytest.mark.parametrize("layer", ["redis"], indirect=True)
 
 
+@redis_only
 async def test_the_place_of_a_socket_whose_process_died_expires(layer, settings):
-    redis_only(layer)
     settings.WALL_SOCKETS_PER_IP = 1
     settings.WALL_PRESENCE_TTL = 1
+    # Counted, then never refreshed nor closed: its process died.
     assert await connections.connection_open(address=ADDRESS, socket_id="dead-process-socket")
-    connections._local().remove("dead-process-socket")  # the process stops refreshing, without a close
     assert not await connections.connection_open(address=ADDRESS, socket_id="newcomer")
     await asyncio.sleep(1.2)
     assert await connections.connection_open(address=ADDRESS, socket_id="newcomer")
-    await connections.connection_close(socket_id="newcomer")
+    await connections.connection_close(address=ADDRESS, socket_id="newcomer")
 
 
-async def test_a_living_process_keeps_its_sockets_counted(layer, settings):
-    redis_only(layer)
+@redis_only
+async def test_a_living_process_keeps_its_sockets_counted(sockets, layer, settings):
     settings.WALL_SOCKETS_PER_IP = 1
     settings.WALL_PRESENCE_TTL = 1
     settings.WALL_PRESENCE_HEARTBEAT = 0.3
-    assert await connections.connection_open(address=ADDRESS, socket_id="long-lived")
-    await asyncio.sleep(1.5)
-    assert not await connections.connection_open(address=ADDRESS, socket_id="newcomer")
-    await connections.connection_close(socket_id="long-lived")
-    assert await connections.connection_open(address=ADDRESS, socket_id="newcomer")
-    await connections.connection_close(socket_id="newcomer")
+    long_lived = await sockets(client=ADDRESS)
+    await asyncio.sleep(1.5)  # past the TTL: only the heartbeat keeps its place
+    await assert_refused(ADDRESS)
+    await long_lived.close()
+    await sockets(client=ADDRESS)
 
 
+@redis_only
 async def test_the_shared_store_never_holds_the_address_in_clear(sockets, layer):
-    redis_only(layer)
     await sockets(client=ADDRESS)
     keys = [name async for name in get_redis().scan_iter(match=key("*"))]
     assert keys and not [name for name in keys if ADDRESS in name]
@@ -115,4 +113,4 @@ async def test_while_redis_is_unreachable_sockets_are_admitted_uncounted(setting
     settings.WALL_SOCKETS_PER_IP = 1
     for socket_id in ("one", "two"):
         assert await connections.connection_open(address=ADDRESS, socket_id=socket_id)
-        await connections.connection_close(socket_id=socket_id)
+        await connections.connection_close(address=ADDRESS, socket_id=socket_id)

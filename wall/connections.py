@@ -8,14 +8,11 @@ never in clear. Without REDIS_URL (one process) the count lives in this process.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import ipaddress
 import logging
-import weakref
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 from django.conf import settings
 from redis.exceptions import RedisError
@@ -89,35 +86,39 @@ def _address_key(address: str) -> str:
 
 
 async def connection_open(*, address: str | None, socket_id: str) -> bool:
-    """Count a new socket of `address`; False (and not counted) when the address is at its limit."""
+    """Count a new socket of `address`; False (and not counted) when the address is at its limit.
+
+    A counted socket must be refreshed by its process (wall.heartbeat) and closed with
+    connection_close.
+    """
     limit = settings.WALL_SOCKETS_PER_IP
     if address is None or limit <= 0:
         return True
     address_key = _address_key(address)
-    if redis_enabled():
-        ttl = settings.WALL_PRESENCE_TTL
-        try:
-            if not await get_redis().eval(_OPEN, 1, address_key, socket_id, limit, ttl):
-                return False
-        except RedisError:  # Admit, uncounted: an outage must not lock everyone out.
-            logger.warning("socket not counted for its address: Redis is unreachable", exc_info=True)
-            return True
-    else:
+    if not redis_enabled():
         sockets = _memory[address_key]
         if len(sockets) >= limit:
             return False
         sockets.add(socket_id)
-    _local().add(socket_id, address_key)
-    return True
+        return True
+    try:
+        ttl = settings.WALL_PRESENCE_TTL
+        return bool(await get_redis().eval(_OPEN, 1, address_key, socket_id, limit, ttl))
+    except RedisError:  # Admit, uncounted: an outage must not lock everyone out.
+        logger.warning("socket not counted for its address: Redis is unreachable", exc_info=True)
+        return True
 
 
-async def connection_close(*, socket_id: str) -> None:
+async def connection_close(*, address: str | None, socket_id: str) -> None:
     """Stop counting a socket (a no-op for one that was never counted)."""
-    address_key = _local().remove(socket_id)
-    if address_key is None:
+    if address is None:
         return
+    address_key = _address_key(address)
     if redis_enabled():
-        await get_redis().zrem(address_key, socket_id)
+        try:
+            await get_redis().zrem(address_key, socket_id)
+        except RedisError:  # Its entry expires on its own, no longer refreshed.
+            logger.warning("socket count not released: Redis is unreachable", exc_info=True)
     else:
         _memory[address_key].discard(socket_id)
         if not _memory[address_key]:
@@ -125,52 +126,10 @@ async def connection_close(*, socket_id: str) -> None:
 
 
 async def connections_refresh(sockets: dict[str, str]) -> None:
-    """Keep this process's counted sockets (socket id → address key) alive in the shared store."""
+    """Keep this process's counted sockets (socket id → address) alive in the shared store."""
     if sockets and redis_enabled():
-        await get_redis().eval(
-            _REFRESH, len(sockets), *sockets.values(), settings.WALL_PRESENCE_TTL, *sockets.keys()
-        )
+        keys = [_address_key(address) for address in sockets.values()]
+        await get_redis().eval(_REFRESH, len(keys), *keys, settings.WALL_PRESENCE_TTL, *sockets.keys())
 
 
-@dataclass
-class _LocalConnections:
-    """This process's counted sockets on one event loop, refreshed while there are any."""
-
-    sockets: dict[str, str] = field(default_factory=dict)  # socket id → address key
-    task: asyncio.Task | None = None
-
-    def add(self, socket_id: str, address_key: str) -> None:
-        self.sockets[socket_id] = address_key
-        if redis_enabled() and (self.task is None or self.task.done()):
-            self.task = asyncio.get_running_loop().create_task(
-                self._refresh(), name="wall-connections-refresh"
-            )
-
-    def remove(self, socket_id: str) -> str | None:
-        address_key = self.sockets.pop(socket_id, None)
-        if not self.sockets and self.task is not None:
-            self.task.cancel()
-            self.task = None
-        return address_key
-
-    async def _refresh(self) -> None:
-        while True:
-            await asyncio.sleep(settings.WALL_PRESENCE_HEARTBEAT)
-            try:
-                await connections_refresh(dict(self.sockets))
-            except Exception:  # Keep refreshing: a Redis blip must not drop the counts for good.
-                logger.warning("connection count refresh failed", exc_info=True)
-
-
-_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LocalConnections] = (
-    weakref.WeakKeyDictionary()
-)
 _memory: defaultdict[str, set[str]] = defaultdict(set)
-
-
-def _local() -> _LocalConnections:
-    loop = asyncio.get_running_loop()
-    registry = _by_loop.get(loop)
-    if registry is None:
-        registry = _by_loop[loop] = _LocalConnections()
-    return registry

@@ -77,6 +77,8 @@ class WallConsumer(AsyncWebsocketConsumer):
         self.admitted = True
         await self.accept()
         local_sockets().socket_opened()
+        if self.address is not None:
+            local_sockets().socket_counted(self.socket_id, self.address)
         # Subscribe before reading history, so no post committed in between is missed.
         wall_hub = hub()
         wall_hub.add(self)
@@ -107,10 +109,7 @@ class WallConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if not self.admitted:
             return
-        try:
-            await connections.connection_close(socket_id=self.socket_id)
-        except RedisError:
-            logger.warning("connection count unavailable on disconnect; the entry will expire", exc_info=True)
+        await connections.connection_close(address=self.address, socket_id=self.socket_id)
         hub().discard(self)
         if self.writer is not None:
             self.writer.cancel()

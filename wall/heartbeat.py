@@ -13,6 +13,7 @@ from django.conf import settings
 
 from . import presence, protocol
 from .broadcast import broadcast
+from .connections import connections_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ class LocalSockets:
 
     connected: int = 0
     joined: dict[str, tuple[str, str]] = field(default_factory=dict)  # socket id → (user id, name)
+    counted: dict[str, str] = field(default_factory=dict)  # socket id → client address (wall.connections)
     task: asyncio.Task | None = None
     pending: set[asyncio.Task] = field(default_factory=set)
 
@@ -35,12 +37,16 @@ class LocalSockets:
     def socket_closed(self, socket_id: str) -> None:
         self.connected -= 1
         self.joined.pop(socket_id, None)
+        self.counted.pop(socket_id, None)
         if self.connected <= 0 and self.task is not None:
             self.task.cancel()
             self.task = None
 
     def socket_joined(self, socket_id: str, user_id: str, username: str) -> None:
         self.joined[socket_id] = (user_id, username)
+
+    def socket_counted(self, socket_id: str, address: str) -> None:
+        self.counted[socket_id] = address
 
     def settle_later(self, user_id: str, username: str) -> None:
         """Announce the user's leave after the grace, unless a socket of theirs came back."""
@@ -65,7 +71,9 @@ class LocalSockets:
                 logger.warning("presence heartbeat failed", exc_info=True)
 
     async def beat_once(self) -> None:
-        """Refresh our sockets, re-announce users a reaper had dropped, announce dead ones."""
+        """Refresh our sockets (presence, per-address counts), re-announce users a reaper had
+        dropped, announce dead processes' users as left."""
+        await connections_refresh(dict(self.counted))
         sockets = [(user_id, channel) for channel, (user_id, _) in self.joined.items()]
         names = dict(self.joined.values())
         for user_id in await presence.presence_refresh(sockets):
