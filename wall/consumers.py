@@ -7,8 +7,10 @@ import logging
 import time
 import uuid
 from collections import deque
+from collections.abc import Awaitable
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -17,9 +19,10 @@ from redis.exceptions import RedisError
 
 from . import connections, presence, protocol, selectors, services
 from .broadcast import broadcast
-from .bus import Envelope, hub
+from .bus import Envelope, hub, start_eagerly
 from .errors import WallError
 from .heartbeat import local_sockets
+from .snapshots import connect_snapshot
 from .throttle import parse_rate, throttle_hit, throttle_take, throttled
 
 logger = logging.getLogger(__name__)
@@ -36,9 +39,7 @@ CLOSE_TOO_SLOW = 1013
 # 1013 "try again later" too: its address already holds WALL_SOCKETS_PER_IP sockets.
 CLOSE_TRY_LATER = 1013
 
-post_history_on_connect = database_sync_to_async(selectors.post_history_on_connect)
 post_list_before = database_sync_to_async(selectors.post_list_before)
-read_pointers = database_sync_to_async(selectors.read_pointers)
 participant_touch = database_sync_to_async(services.participant_touch)
 participant_claim = database_sync_to_async(services.participant_claim)
 participant_claim_random = database_sync_to_async(services.participant_claim_random)
@@ -64,8 +65,8 @@ class WallConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.socket_id = uuid.uuid4().hex
         self.outbox: deque[Envelope] = deque()
-        self.outbox_ready = asyncio.Event()
-        self.writer: asyncio.Task | None = None
+        self.writer: asyncio.Task | None = None  # drains the outbox while a write waits
+        self.live = False  # live events go out only after the history page
         self.closing = False
         since_id = self._since_from_query()
         self.address = connections.client_address(self.scope)
@@ -85,26 +86,19 @@ class WallConsumer(AsyncWebsocketConsumer):
         if not await wall_hub.ready():
             logger.warning("bus not subscribed yet; this socket will be asked to resume when it is")
         try:
-            page = await post_history_on_connect(since_id=since_id)
+            snapshot = await connect_snapshot(since_id=since_id)
         except DatabaseError:
             logger.exception("history read failed on connect")
             await self._send_frame(protocol.error_event(UNAVAILABLE))
             await self.close(code=1011)
             return
-        await self._send_frame(protocol.messages_event(page.posts, has_more=page.has_more, reset=page.reset))
-        self.history_ids = frozenset(post["id"] for post in page.posts)
+        await self.send(text_data=snapshot.messages_text)
+        self.history_ids = snapshot.history_ids
         self.history_sent_at = time.monotonic()
-        await self._send_frame(protocol.users_event(await self._online_users()))
-        self.writer = asyncio.get_running_loop().create_task(self._write_live_events())
-
-    async def _online_users(self) -> list[dict]:
-        try:
-            online = await presence.presence_online()
-        except RedisError:
-            logger.warning("presence unavailable on connect", exc_info=True)
-            return []
-        pointers = await read_pointers(user_ids=[user.id for user in online])
-        return [{**protocol.user_ref(u.id, u.username), "last_read": pointers.get(u.id)} for u in online]
+        await self.send(text_data=snapshot.users_text)
+        self.live = True
+        if self.outbox and not self.closing:
+            self.writer = asyncio.get_running_loop().create_task(self._drain(None))
 
     async def disconnect(self, code: int) -> None:
         if not self.admitted:
@@ -122,6 +116,15 @@ class WallConsumer(AsyncWebsocketConsumer):
             except RedisError:
                 logger.warning("presence unavailable on disconnect; the entry will expire", exc_info=True)
             await participant_touch(participant_id=user.id)
+
+    async def dispatch(self, message: dict) -> None:
+        """Channels' dispatch without its per-frame `aclose_old_connections()` thread hop: every
+        database call here runs through database_sync_to_async, which closes stale connections
+        itself, in the thread that owns them."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self.admitted:
@@ -250,17 +253,34 @@ class WallConsumer(AsyncWebsocketConsumer):
 
     # --- live events from the hub ----------------------------------------------------------------
 
-    def deliver(self, envelope: Envelope) -> None:
-        """Queue an event for this socket (called by the hub for every event, without awaiting)."""
+    def deliver(self, envelope: Envelope, message: dict) -> None:
+        """Send an event now, or queue it behind a write that waits (called by the hub, never awaited).
+
+        Sockets keep their order; a slow one queues at most WALL_SOCKET_BACKLOG events, then is closed
+        so its page resumes from the database, and it never holds up the others.
+        """
         if self.closing:
             return
+        if self.live and self.writer is None and not self.outbox:
+            if self._wanted(envelope):
+                try:
+                    waiting = start_eagerly(self.base_send(message))
+                except Exception:  # The server refused the write (a socket closing under us).
+                    logger.info("write to a closing socket failed", exc_info=True)
+                    self.close_for(1011)
+                    return
+                if waiting is not None:
+                    self.writer = asyncio.get_running_loop().create_task(self._drain(waiting))
+                if envelope.close_code is not None:
+                    self.close_for(envelope.close_code)
+            return
         if len(self.outbox) >= settings.WALL_SOCKET_BACKLOG:
-            # Too far behind: drop it all and let the page resume from the database.
             logger.info("socket fell %d events behind; closing it so it resumes", len(self.outbox))
             self.close_for(CLOSE_TOO_SLOW)
             return
         self.outbox.append(envelope)
-        self.outbox_ready.set()
+        if self.live and self.writer is None:
+            self.writer = asyncio.get_running_loop().create_task(self._drain(None))
 
     def bus_gap(self) -> None:
         """The bus may have missed events for us: close so the page resumes with ?since=."""
@@ -286,17 +306,19 @@ class WallConsumer(AsyncWebsocketConsumer):
             self.history_ids = frozenset()
         return True
 
-    async def _write_live_events(self) -> None:
-        while not self.closing:
-            await self.outbox_ready.wait()
-            self.outbox_ready.clear()
+    async def _drain(self, waiting: Awaitable[None] | None) -> None:
+        """Finish a write that waited, then send what queued behind it, in order."""
+        try:
+            if waiting is not None:
+                await waiting
             while self.outbox and not self.closing:
                 envelope = self.outbox.popleft()
-                if not self._wanted(envelope):
-                    continue
-                await self.send(text_data=envelope.text)
-                if envelope.close_code is not None:
-                    self.close_for(envelope.close_code)
+                if self._wanted(envelope):
+                    await self.base_send({"type": "websocket.send", "text": envelope.text})
+                    if envelope.close_code is not None:
+                        self.close_for(envelope.close_code)
+        finally:
+            self.writer = None
 
     # --- helpers -------------------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.conf import settings
 from . import presence, protocol
 from .broadcast import broadcast
 from .connections import connections_refresh
+from .loops import per_loop
 
 logger = logging.getLogger(__name__)
 
@@ -82,21 +82,12 @@ class LocalSockets:
             await broadcast(protocol.user_left_event(user.id, user.username))
 
 
-_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LocalSockets] = weakref.WeakKeyDictionary()
-
-
-def local_sockets() -> LocalSockets:
-    """The registry for the running event loop (one per process in production)."""
-    loop = asyncio.get_running_loop()
-    registry = _by_loop.get(loop)
-    if registry is None:
-        registry = _by_loop[loop] = LocalSockets()
-    return registry
+local_sockets = per_loop(LocalSockets)  # this process's sockets (one loop per process in production)
 
 
 async def drain() -> None:
     """Wait for pending leave announcements (tests and shutdown)."""
-    for registry in list(_by_loop.values()):
+    for registry in list(local_sockets.instances.values()):
         for task in list(registry.pending):
             with contextlib.suppress(asyncio.CancelledError):
                 await task

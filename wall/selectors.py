@@ -69,6 +69,11 @@ def username_is_taken(*, username: str) -> bool:
     return participant_with_username(username).exists()
 
 
+def connect_reads(*, since_id: int | None, user_ids: list[str]) -> tuple[HistoryPage, dict[str, str | None]]:
+    """Both database reads a connecting socket needs, in one trip to the database thread."""
+    return post_history_on_connect(since_id=since_id), read_pointers(user_ids=user_ids)
+
+
 def read_pointers(*, user_ids: list[str]) -> dict[str, str | None]:
     """Each participant's read pointer (highest post id seen), by user id."""
     rows = Participant.objects.filter(pk__in=[int(uid) for uid in user_ids]).values_list("pk", "last_read_id")
