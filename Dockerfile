@@ -1,4 +1,4 @@
-# The wall's image: daphne serving wallsite.asgi. Migrations run when the container starts, never here.
+# The wall's image: uvicorn serving wallsite.asgi. Migrations run when the container starts, never here.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -23,5 +23,8 @@ USER wall
 EXPOSE 8000
 
 ENTRYPOINT ["sh", "/app/docker-entrypoint.sh"]
-CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "--websocket-max-message-size", "1048576", \
-     "--proxy-headers", "wallsite.asgi:application"]
+# uvicorn with websockets-sansio and uvloop: by measurement 2-3x daphne's fan-out (bench/README.md).
+# Behind the compose proxy it trusts X-Forwarded-For from any address: only the proxy can reach it.
+CMD ["uvicorn", "wallsite.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
+     "--ws", "websockets-sansio", "--loop", "uvloop", "--http", "httptools", "--ws-max-size", "1048576", \
+     "--proxy-headers", "--forwarded-allow-ips", "*", "--no-server-header"]

@@ -49,8 +49,14 @@ format: $(BIN)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(BIN)/.installed-dev
-	$(BIN)/python -m bench
+$(BIN)/.installed-bench: $(BIN)/.installed-dev bench/requirements.txt
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	touch $@
+
+# Starts every server it measures (wall under daphne and uvicorn, the references), then stops them.
+# Needs Redis and PostgreSQL like `make test-services`; BENCH_ARGS=--quick for a 3-minute run.
+bench: $(BIN)/.installed-bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -70,29 +70,32 @@ def migrate(env: dict[str, str]) -> None:
     )
 
 
-def start_daphne(
-    env: dict[str, str], log_dir: Path, name: str = "daphne", port: int | None = None
+# How each supported ASGI server is started on a port: daphne (make run, runserver) and uvicorn
+# with websockets-sansio (the production default, docker-compose.yml).
+COMMANDS = {
+    "daphne": lambda port: [
+        *("-m", "daphne", "--bind", "127.0.0.1", "--port", str(port)),
+        *("--websocket-max-message-size", "1048576", "wallsite.asgi:application"),
+    ],
+    "uvicorn": lambda port: [
+        *("-m", "uvicorn", "wallsite.asgi:application", "--host", "127.0.0.1", "--port", str(port)),
+        *("--ws", "websockets-sansio", "--ws-max-size", "1048576", "--log-level", "warning"),
+    ],
+}
+
+
+def start_server(
+    kind: str, env: dict[str, str], log_dir: Path, name: str | None = None, port: int | None = None
 ) -> ServerProcess:
-    """Start `daphne wallsite.asgi:application` (on a free port unless given) and wait for /healthz."""
+    """Start the wall under `kind` (on a free port unless given) and wait for /healthz."""
     port = port or free_port()
+    name = name or kind
     log_path = log_dir / f"{name}-{port}.log"
-    log_file = log_path.open("w")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--websocket-max-message-size",
-            "1048576",
-            "wallsite.asgi:application",
-        ],
+        [sys.executable, *COMMANDS[kind](port)],
         cwd=ROOT,
         env=env,
-        stdout=log_file,
+        stdout=log_path.open("w"),
         stderr=subprocess.STDOUT,
     )
     server = ServerProcess(process, port, log_path)
@@ -109,12 +112,22 @@ def start_daphne(
     raise RuntimeError(f"{name} did not answer /healthz in 30 s:\n{server.log()}")
 
 
+def start_daphne(
+    env: dict[str, str], log_dir: Path, name: str = "daphne", port: int | None = None
+) -> ServerProcess:
+    return start_server("daphne", env, log_dir, name, port)
+
+
 @contextlib.contextmanager
 def running_servers(count: int, env: dict[str, str], log_dir: Path) -> Iterator[list[ServerProcess]]:
+    """`count` processes on one environment, alternating daphne and uvicorn: every cross-process
+    test runs across both supported servers."""
     servers: list[ServerProcess] = []
+    kinds = ["daphne", "uvicorn"]
     try:
         for index in range(count):
-            servers.append(start_daphne(env, log_dir, name=f"daphne{index}"))
+            kind = kinds[index % 2]
+            servers.append(start_server(kind, env, log_dir, name=f"{kind}{index}"))
         yield servers
     finally:
         for server in servers:

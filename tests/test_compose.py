@@ -166,12 +166,13 @@ def test_web_healthcheck_asks_healthz(config):
     assert "/healthz" in " ".join(as_argv(config["services"]["web"]["healthcheck"]["test"]))
 
 
-def test_web_migrates_on_start_then_runs_daphne(config):
+def test_web_migrates_on_start_then_runs_uvicorn(config):
     script = start_script(config)
-    assert "manage.py migrate" in script and "daphne" in script, script
-    assert script.index("manage.py migrate") < script.index("daphne")
+    assert "manage.py migrate" in script and "uvicorn" in script, script
+    assert script.index("manage.py migrate") < script.index("uvicorn")
     assert "wallsite.asgi:application" in script
-    assert re.search(r"--websocket-max-message-size[ \n]+1048576\b", script), script
+    assert re.search(r"--ws[ \n]+websockets-sansio\b", script), script
+    assert re.search(r"--ws-max-size[ \n]+1048576\b", script), script
 
 
 def test_the_image_build_does_not_migrate():
