@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFilesSent
 from django.db import DatabaseError, connection
@@ -148,7 +148,8 @@ async def _bus_ok() -> bool:
 
 async def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and the bus (channel_layer in the contract) answer, else 503."""
-    database = await sync_to_async(_database_ok)()
+    # Like every database call from async code: stale connections are closed around it.
+    database = await database_sync_to_async(_database_ok)()
     layer = await _bus_ok()
     body = {"database": "ok" if database else "down", "channel_layer": "ok" if layer else "down"}
     return JsonResponse(body, status=200 if database and layer else 503)
