@@ -92,10 +92,10 @@ class WallConsumer(AsyncWebsocketConsumer):
             await self._send_frame(protocol.error_event(UNAVAILABLE))
             await self.close(code=1011)
             return
-        await self.send(text_data=snapshot.messages_text)
+        await self._send_text(snapshot.messages_text)
         self.history_ids = snapshot.history_ids
         self.history_sent_at = time.monotonic()
-        await self.send(text_data=snapshot.users_text)
+        await self._send_text(snapshot.users_text)
         self.live = True
         if self.outbox and not self.closing:
             self.writer = asyncio.get_running_loop().create_task(self._drain(None))
@@ -138,6 +138,7 @@ class WallConsumer(AsyncWebsocketConsumer):
             len(text_data) > settings.WALL_FRAME_MAX_BYTES
             or len(text_data.encode()) > settings.WALL_FRAME_MAX_BYTES
         ):
+            self.closing = True
             await self.close(code=1009, reason="Frame too large")
             return
         client_id = None
@@ -292,7 +293,13 @@ class WallConsumer(AsyncWebsocketConsumer):
             return
         self.closing = True
         self.outbox.clear()
-        asyncio.get_running_loop().create_task(self.close(code=code))
+        asyncio.get_running_loop().create_task(self._close_quietly(code))
+
+    async def _close_quietly(self, code: int) -> None:
+        try:
+            await self.close(code=code)
+        except Exception:  # The client closed first: the server refuses a second close.
+            logger.debug("close of an already closed socket", exc_info=True)
 
     def _wanted(self, envelope: Envelope) -> bool:
         user_id = str(self.user.id) if self.user is not None else None
@@ -333,7 +340,17 @@ class WallConsumer(AsyncWebsocketConsumer):
         return int(since) if protocol.is_digits(since) and len(since) < 19 else None
 
     async def _send_frame(self, frame: dict) -> None:
-        await self.send(text_data=protocol.encode(frame))
+        await self._send_text(protocol.encode(frame))
+
+    async def _send_text(self, text: str) -> None:
+        """Send to this socket unless it is closing; a client that left meanwhile is no error."""
+        if self.closing:
+            return
+        try:
+            await self.send(text_data=text)
+        except Exception:  # Each server raises its own "disconnected" error; the disconnect follows.
+            logger.debug("send to a socket the client already closed", exc_info=True)
+            self.closing = True
 
     async def _send_error(self, error: WallError, client_id: str | None = None) -> None:
         await self._send_frame(protocol.error_event(error, client_id))
