@@ -177,3 +177,19 @@ def test_database_url() -> str:
         f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:"
         f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
     )
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Debian Chromium per browser-test module (tests/browser_support.py)."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser_support import launch_chromium
+
+    playwright = sync_playwright().start()
+    try:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()

@@ -7,13 +7,12 @@ import signal
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser_support import (
     Wall,
     choose_name,
     just_read,
-    launch_chromium,
     maybe_update_docs_screenshot,
     open_wall,
     pick_random_name,
@@ -27,17 +26,6 @@ from tests.browser_support import (
 pytestmark = pytest.mark.browser
 
 ALICE = "Alice"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    playwright = sync_playwright().start()
-    try:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
-    finally:
-        playwright.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 from PIL import Image, ImageDraw
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.browser_support import (
     Wall,
     choose_name,
-    launch_chromium,
     open_wall,
     pick_random_name,
     posts,
@@ -79,17 +78,6 @@ def paste_image(page: Page, data: bytes = CHART, name: str = "screenshot.png") -
 
 def image_in(page: Page, text: str):
     return posts(page, text).locator("img.post-image")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    playwright = sync_playwright().start()
-    try:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
-    finally:
-        playwright.stop()
 
 
 @pytest.fixture(scope="module")
