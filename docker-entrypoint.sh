@@ -1,5 +1,5 @@
 #!/bin/sh
-# Container start: apply migrations against the configured database, then run the command (daphne by default).
+# Container start: apply migrations against the configured database, then run the command (uvicorn in docker-compose.yml).
 set -eu
 # The static volume is shared with the proxy, which serves it: refresh it from this image.
 python manage.py collectstatic --noinput -v 0

@@ -11,7 +11,8 @@ from urllib.parse import urlparse
 import pytest
 from channels.testing import WebsocketCommunicator
 
-from wall.heartbeat import drain
+from wall.live.heartbeat import drain
+from wallsite.channel_layers import channel_layers
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_REDIS_URL = os.environ.get("WALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -49,8 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(params=["memory", "redis"])
 def layer(request: pytest.FixtureRequest, settings) -> str:
-    """Run the test on the in-process bus and stores, and on the real Redis (bus, presence,
-    rate limits), as in production."""
+    """Run the test on Channels' in-memory layer and in-process stores, and on channels-redis'
+    layer and the real Redis (presence, rate limits, positions), as in production."""
     prefix = f"walltest-{uuid.uuid4().hex[:10]}"
     settings.WALL_REDIS_PREFIX = prefix
     settings.WALL_PRESENCE_LEAVE_GRACE = 0.1
@@ -59,12 +60,15 @@ def layer(request: pytest.FixtureRequest, settings) -> str:
         settings.REDIS_URL = TEST_REDIS_URL
     else:
         settings.REDIS_URL = None
+    # Channels drops its cached layer when CHANNEL_LAYERS changes (channels.layers' setting_changed).
+    settings.CHANNEL_LAYERS = channel_layers(redis_url=settings.REDIS_URL, prefix=prefix)
     _reset_memory_state()
     return request.param
 
 
 def _reset_memory_state() -> None:
-    from wall import connections, presence, throttle
+    from wall import throttle
+    from wall.live import connections, presence
 
     connections._memory.clear()
     presence._memory.clear()
@@ -118,6 +122,13 @@ class Socket:
             post = (await self.receive_next("message"))["message"]
             if post["author"] == self.username and post["client_id"] == client_id:
                 return post
+
+    async def closed_with(self, timeout: float = 5) -> int:
+        """Read until the server closes this socket; returns the close code."""
+        while True:
+            output = await self.communicator.receive_output(timeout=timeout)
+            if output["type"] == "websocket.close":
+                return output["code"]
 
     async def close(self) -> None:
         await self.communicator.disconnect()

@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from wall import connections
-from wall.sharedstore import get_redis, key
+from wall.live import connections
+from wall.live.sharedstore import get_redis, key
 
 from .conftest import communicator_for
 

@@ -1,9 +1,13 @@
 """History: the recent page on connect, ?since= resume with reset, and `history` paging."""
 
 import asyncio
+import threading
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connection, transaction
+from django.utils import timezone
 
 from wall import services
 from wall.models import Participant, Post
@@ -46,17 +50,66 @@ async def test_hidden_posts_leave_history(sockets):
     assert ids(sock.history) == [created[0], created[1], created[3], created[4]]
 
 
-async def test_since_resumes_with_every_missed_post(sockets):
+async def test_since_resumes_with_every_missed_post(sockets, settings):
+    settings.WALL_RESUME_OVERLAP = 0
     created = await make_posts(10)
     sock = await sockets(f"/ws/wall/?since={created[6]}")
     assert ids(sock.history) == created[7:]
     assert "reset" not in sock.history
 
 
-async def test_since_with_nothing_missed_sends_an_empty_page(sockets):
+async def test_since_with_nothing_missed_sends_an_empty_page(sockets, settings):
+    settings.WALL_RESUME_OVERLAP = 0
     created = await make_posts(3)
     sock = await sockets(f"/ws/wall/?since={created[-1]}")
     assert sock.history["messages"] == []
+
+
+async def test_a_resume_repeats_the_posts_saved_just_before_since(sockets, settings):
+    settings.WALL_RESUME_OVERLAP = 3600
+    created = await make_posts(10)
+    sock = await sockets(f"/ws/wall/?since={created[6]}")
+    assert ids(sock.history) == [*created[:6], *created[7:]]
+
+
+async def test_a_resume_repeats_only_posts_saved_within_the_overlap(sockets, settings):
+    settings.WALL_RESUME_OVERLAP = 30
+    created = await make_posts(4)
+    await Post.objects.filter(pk__in=created[:2]).aupdate(created_at=timezone.now() - timedelta(minutes=5))
+    sock = await sockets(f"/ws/wall/?since={created[3]}")
+    assert ids(sock.history) == [created[2]]
+
+
+async def test_a_post_committed_out_of_id_order_around_a_reconnect_is_not_skipped(sockets):
+    """Post A takes its id first but commits after post B; a page that saw B, left, and resumes
+    with since=B must still get A (docs/deploy.md: resume cannot skip a post)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers (IMMEDIATE): ids are assigned in commit order there")
+    reader = await sockets()
+    author = await sync_to_async(services.participant_claim)(username="Slowpoke")
+    taken, release = threading.Event(), threading.Event()
+    late: dict[str, int] = {}
+
+    def commit_late() -> None:
+        try:
+            with transaction.atomic():
+                late["id"] = Post.objects.create(author_id=author.id, content="took its id first").id
+                taken.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=commit_late)
+    thread.start()
+    assert await asyncio.to_thread(taken.wait, 5)
+    early = await sync_to_async(services.post_create)(author_id=author.id, content="committed first")
+    assert int(early.post["id"]) > late["id"]
+    assert (await reader.receive_next("message"))["message"]["id"] == early.post["id"]
+    await reader.close()
+    release.set()
+    await asyncio.to_thread(thread.join, 10)
+    resumed = await sockets(f"/ws/wall/?since={early.post['id']}")
+    assert late["id"] in ids(resumed.history)
 
 
 async def test_since_past_the_resume_limit_resets_to_the_latest_page(sockets, settings):

@@ -62,7 +62,8 @@ frames = st.one_of(
 @pytest.fixture
 def in_memory(settings) -> None:
     """The in-process bus and stores: the fuzz is about the consumer, not the transport."""
-    from wall import connections, presence, throttle
+    from wall import throttle
+    from wall.live import connections, presence
 
     settings.REDIS_URL = None
     settings.WALL_REDIS_PREFIX = f"walltest-{uuid.uuid4().hex[:10]}"

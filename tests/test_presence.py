@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from wall import presence
-from wall.heartbeat import drain, local_sockets
+from wall.live import presence
+from wall.live.heartbeat import beat_once, drain
 from wall.models import Participant
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -87,7 +87,7 @@ async def test_a_dead_process_users_are_reaped_and_announced_left(sockets, setti
     await presence.presence_join(user_id="999", username="Ghost", socket_id="dead-process.1")
     assert [user.username for user in await presence.presence_online()] == ["Ghost"]
     await asyncio.sleep(1.2)
-    await local_sockets().beat_once()
+    await beat_once()
     assert await watcher.receive_type("user_left") == {"id": "999", "username": "Ghost"}
     assert await presence.presence_online() == []
 
@@ -99,7 +99,7 @@ async def test_the_heartbeat_keeps_live_users_online(sockets, settings):
     await watcher.receive_type("user_joined")
     for _ in range(3):
         await asyncio.sleep(0.5)
-        await local_sockets().beat_once()
+        await beat_once()
     assert await watcher.nothing_more()
     assert [user.username for user in await presence.presence_online()] == ["Alice"]
 

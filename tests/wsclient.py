@@ -49,7 +49,9 @@ class WallClient:
 
 class ResumingClient:
     """A reader that behaves like the page: when its socket closes it reconnects (to the next
-    server in its list) with ?since=<highest id held>, and it counts every delivery by post id."""
+    server in its list) with ?since=<highest id held>, and it counts every delivery by post id.
+    A resume page is merged by id, as the page does: it may repeat posts just below `since`
+    (selectors.post_list_since), so only its new posts count as deliveries."""
 
     def __init__(self, urls: list[str]) -> None:
         self.urls = urls
@@ -81,7 +83,9 @@ class ResumingClient:
                 continue
             if self.client.history.get("reset"):
                 self.deliveries.clear()
-            self._record(self.client.history["messages"])
+            self._record(
+                [post for post in self.client.history["messages"] if post["id"] not in self.deliveries]
+            )
             return
 
     def pump(self, seconds: float) -> None:

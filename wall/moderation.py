@@ -9,28 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from django.db import transaction
 
 from . import protocol
-from .broadcast import broadcast
 from .errors import WallError
+from .live.bridge import broadcast_on_commit
 from .models import Participant, Post
 
 # RFC 6455 "policy violation": the sockets of a banned or deleted participant are closed with it.
 CLOSE_POLICY = 1008
 BANNED = WallError("banned", "A moderator banned this name from the wall.")
 REMOVED = WallError("invalid_token", "A moderator removed this name; choose a name again.")
-
-
-async def _broadcast_all(frames: list[dict[str, Any]], targets: dict[str, Any]) -> None:
-    for frame in frames:
-        await broadcast(frame, **targets)
-
-
-def _broadcast_on_commit(frames: list[dict[str, Any]], **targets: Any) -> None:
-    if frames:
-        transaction.on_commit(lambda: async_to_sync(_broadcast_all)(frames, targets), robust=True)
 
 
 def _deleted_events(post_ids: Iterable[int]) -> list[dict[str, Any]]:
@@ -46,7 +35,7 @@ def post_hide(*, post_ids: Iterable[int]) -> list[int]:
     with transaction.atomic():
         hidden = _locked_ids(Post.objects.filter(pk__in=list(post_ids), is_hidden=False))
         Post.objects.filter(pk__in=hidden).update(is_hidden=True)
-        _broadcast_on_commit(_deleted_events(hidden))
+        broadcast_on_commit(_deleted_events(hidden))
     return hidden
 
 
@@ -55,8 +44,8 @@ def post_unhide(*, post_ids: Iterable[int]) -> list[int]:
     with transaction.atomic():
         shown = _locked_ids(Post.objects.filter(pk__in=list(post_ids), is_hidden=True))
         Post.objects.filter(pk__in=shown).update(is_hidden=False)
-        posts = Post.objects.filter(pk__in=shown).select_related("author").order_by("pk")
-        _broadcast_on_commit([protocol.message_event(protocol.post_payload(post)) for post in posts])
+        posts = Post.objects.filter(pk__in=shown).select_related("author", "image").order_by("pk")
+        broadcast_on_commit([protocol.message_event(protocol.post_payload(post)) for post in posts])
     return shown
 
 
@@ -65,7 +54,7 @@ def post_delete(*, post_ids: Iterable[int]) -> list[int]:
     with transaction.atomic():
         deleted = _locked_ids(Post.objects.filter(pk__in=list(post_ids)))
         Post.objects.filter(pk__in=deleted).delete()
-        _broadcast_on_commit(_deleted_events(deleted))
+        broadcast_on_commit(_deleted_events(deleted))
     return deleted
 
 
@@ -87,7 +76,7 @@ def participant_ban(*, participant_ids: Iterable[int], hide_posts: bool = False)
                 )
             )
         for participant_id in banned:
-            _broadcast_on_commit(
+            broadcast_on_commit(
                 [protocol.error_event(BANNED)], only_user=str(participant_id), close_code=CLOSE_POLICY
             )
     return banned
@@ -111,9 +100,9 @@ def participant_delete(*, participant_ids: Iterable[int]) -> list[int]:
         deleted = _locked_ids(Participant.objects.filter(pk__in=list(participant_ids)))
         post_ids = list(Post.objects.filter(author_id__in=deleted).values_list("pk", flat=True))
         Participant.objects.filter(pk__in=deleted).delete()
-        _broadcast_on_commit(_deleted_events(post_ids))
+        broadcast_on_commit(_deleted_events(post_ids))
         for participant_id in deleted:
-            _broadcast_on_commit(
+            broadcast_on_commit(
                 [protocol.error_event(REMOVED)], only_user=str(participant_id), close_code=CLOSE_POLICY
             )
     return deleted

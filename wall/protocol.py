@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from django.conf import settings
 
@@ -109,6 +110,16 @@ def _id(data: dict, field: str, *, required: bool) -> int | None:
     return number
 
 
+def parse_since(query_string: bytes) -> int | None:
+    """The `?since=` post id of a resuming socket's URL, by the same rule as ids in frames; None
+    when absent or not an id (the socket then gets the recent page, as a new page does)."""
+    values = parse_qs(query_string.decode("latin1")).get("since")
+    try:
+        return _id({"since": values[0]}, "since", required=True) if values else None
+    except WallError:
+        return None
+
+
 def _parse_join(data: dict) -> Join:
     return Join(username=_optional_str(data, "username"), token=_optional_str(data, "token"))
 
@@ -209,6 +220,17 @@ def typing_event(user_id: int | str, username: str) -> dict:
 
 def read_event(user_id: int | str, username: str, message_id: int) -> dict:
     return event("read", {**user_ref(user_id, username), "message_id": str(message_id)})
+
+
+NOTICE_MAX = 500
+
+
+def notice_event(text: object) -> dict:
+    """An operator's notice (not stored); raises ValueError unless `text` is 1 to NOTICE_MAX
+    characters once trimmed."""
+    if not isinstance(text, str) or not 0 < len(text.strip()) <= NOTICE_MAX:
+        raise ValueError(f"a notice is a text of 1 to {NOTICE_MAX} characters")
+    return event("notice", {"text": text.strip()})
 
 
 def pong_event() -> dict:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -40,15 +42,34 @@ def post_list_before(*, before_id: int, limit: int) -> HistoryPage:
 
 
 def post_list_since(*, since_id: int) -> HistoryPage:
-    """Every visible post newer than `since_id`; past WALL_RESUME_LIMIT, the recent page with reset."""
+    """What a resuming page missed: every visible post newer than `since_id`, plus the visible posts
+    at or below it saved less than WALL_RESUME_OVERLAP seconds before it, oldest first (the page
+    merges by id). Past WALL_RESUME_LIMIT, the recent page with reset.
+
+    The overlap closes the gap that out-of-order commits leave: post 10's transaction can commit
+    after post 11's, so a page that saw 11 and reconnected with since=11 would never get 10.
+    """
     limit = settings.WALL_RESUME_LIMIT
-    rows = list(_visible().filter(id__gt=since_id).order_by("id")[: limit + 1])
-    if len(rows) > limit:
+    newer = list(_visible().filter(id__gt=since_id).order_by("id")[: limit + 1])
+    if len(newer) > limit:
         page = post_list_recent()
         return HistoryPage(posts=page.posts, has_more=page.has_more, reset=True)
+    rows = [*reversed(_committed_late(since_id=since_id)), *newer]
     oldest = rows[0].id if rows else since_id + 1
     has_more = _visible().filter(id__lt=oldest).exists()
     return HistoryPage(posts=[post_payload(post) for post in rows], has_more=has_more)
+
+
+def _committed_late(*, since_id: int) -> list[Post]:
+    """Visible posts with ids below `since_id` that may have committed after it, newest first."""
+    anchor = (
+        Post.objects.filter(id__lte=since_id).order_by("-id").values_list("created_at", flat=True).first()
+    )
+    if anchor is None:
+        return []
+    window_start = anchor - timedelta(seconds=settings.WALL_RESUME_OVERLAP)
+    candidates = _visible().filter(id__lt=since_id).order_by("-id")[: settings.WALL_RESUME_OVERLAP_MAX]
+    return list(itertools.takewhile(lambda post: post.created_at >= window_start, candidates))
 
 
 def post_history_on_connect(*, since_id: int | None) -> HistoryPage:

@@ -16,8 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import images, protocol
-from .broadcast import broadcast_sync
 from .errors import WallError
+from .live.bridge import broadcast_on_commit
 from .models import USERNAME_PATTERN, Image, Participant, Post
 from .selectors import participant_with_username
 from .throttle import parse_rate
@@ -197,7 +197,7 @@ def post_create(
                 image.save(update_fields=["post"])
             post = Post.objects.select_related("author", "image").get(pk=post.pk)
             payload = protocol.post_payload(post)
-            transaction.on_commit(lambda: broadcast_sync(protocol.message_event(payload)), robust=True)
+            broadcast_on_commit([protocol.message_event(payload)])
     except IntegrityError:
         # The same client_id raced in from another tab or process: the first one won.
         existing = Post.objects.select_related("author", "image").get(
@@ -242,8 +242,7 @@ def read_pointer_advance(*, participant_id: int, username: str, message_id: int)
             .update(last_read_id=message_id)
         )
         if moved:
-            frame = protocol.read_event(participant_id, username, message_id)
-            transaction.on_commit(lambda: broadcast_sync(frame), robust=True)
+            broadcast_on_commit([protocol.read_event(participant_id, username, message_id)])
     return bool(moved)
 
 

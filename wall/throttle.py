@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.exceptions import RedisError
 
 from .errors import WallError
-from .sharedstore import get_redis, key, redis_enabled
+from .live.sharedstore import get_redis, key, redis_enabled
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from django.views.static import serve
 from . import selectors, services
 from .errors import WallError
 from .images import ImageRefused
-from .sharedstore import get_redis, redis_enabled
+from .live.sharedstore import get_redis, redis_enabled
 
 logger = logging.getLogger(__name__)
 

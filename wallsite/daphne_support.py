@@ -44,7 +44,7 @@ def _allow_server_close_codes() -> None:
 def _close_sockets_before_shutdown() -> None:
     from twisted.internet import defer, reactor
 
-    from wall.bus import close_every_socket
+    from wall.live.process import close_every_socket
 
     def before_shutdown() -> defer.Deferred:
         return defer.Deferred.fromFuture(asyncio.ensure_future(close_every_socket(1012)))

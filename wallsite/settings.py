@@ -6,6 +6,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from wallsite.channel_layers import channel_layers
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -128,8 +130,29 @@ WALL_REDIS_PREFIX = env("WALL_REDIS_PREFIX", "wall")
 REDIS_SOCKET_TIMEOUT = 30
 REDIS_MAX_CONNECTIONS = env_int("WALL_REDIS_MAX_CONNECTIONS", 2000)
 
-# No Channels layer: live events travel on the wall's own bus (wall/bus.py, Redis pub/sub),
-# fanned out once per process; see docs/decisions.md.
+
+def env_list(name: str) -> list[str]:
+    return [item.strip() for item in (env(name, "") or "").split(",") if item.strip()]
+
+
+# Live events: Channels' channel layer, one group ("wall") with one member per process
+# (wall/live/member.py); channels-redis with Redis, the in-memory layer without (one process).
+WALL_CHANNEL_LAYER = env("WALL_CHANNEL_LAYER", "pubsub")
+CHANNEL_LAYERS = channel_layers(
+    redis_url=REDIS_URL,
+    prefix=WALL_REDIS_PREFIX,
+    kind=WALL_CHANNEL_LAYER,
+    hosts=env_list("WALL_CHANNEL_LAYER_HOSTS"),
+    sentinels=env_list("WALL_CHANNEL_LAYER_SENTINELS"),
+    sentinel_master=env("WALL_CHANNEL_LAYER_SENTINEL_MASTER"),
+    encryption_key=env("WALL_CHANNEL_LAYER_ENCRYPTION_KEY"),
+    socket_timeout=REDIS_SOCKET_TIMEOUT,
+)
+# Loss detection (wall/live/positions.py): how long a missing position may be awaited before the
+# process's sockets resume, and how often each process checks that the tail reached it (seconds).
+WALL_GAP_WINDOW = env_float("WALL_GAP_WINDOW", 1.0)
+WALL_TAIL_CHECK = env_float("WALL_TAIL_CHECK", 2.0)
+
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -199,6 +222,11 @@ WALL_HISTORY_MAX_PAGE = 200
 # Posts older than this many days are deleted by `manage.py wall_prune` (unset: kept forever).
 WALL_RETENTION_DAYS = env_int("WALL_RETENTION_DAYS", 0) or None
 WALL_RESUME_LIMIT = 1000
+# A resume also returns posts up to `since` saved this many seconds before it (at most
+# WALL_RESUME_OVERLAP_MAX of them): a transaction that committed late, out of id order, is not
+# skipped (wall/selectors.py). Keep it above the longest a post's transaction can take.
+WALL_RESUME_OVERLAP = env_float("WALL_RESUME_OVERLAP", 30)
+WALL_RESUME_OVERLAP_MAX = 200
 WALL_CONTENT_MAX = 2000
 WALL_USERNAME_MIN = 2
 WALL_USERNAME_MAX = 32

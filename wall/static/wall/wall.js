@@ -3,6 +3,7 @@
 import { Feed } from "./feed.js";
 import { Attachment, imageFile, Lightbox, Upload } from "./images.js";
 import { forgetIdentity, loadIdentity, NamePicker, saveIdentity } from "./names.js";
+import { Notices } from "./notices.js";
 import { Outbox } from "./outbox.js";
 import { People } from "./people.js";
 import { el, refreshTimes } from "./render.js";
@@ -58,6 +59,7 @@ const ui = {
   chooseName: $("choose-name"),
   counter: $("counter"),
   toasts: $("toasts"),
+  notices: $("notices"),
   announcer: $("announcer"),
 };
 const baseTitle = document.title;
@@ -114,6 +116,7 @@ const attachment = new Attachment({
 });
 
 const lightbox = new Lightbox($("lightbox"));
+const notices = new Notices(ui.notices);
 
 const picker = new NamePicker({
   dialog: $("picker"),
@@ -230,6 +233,10 @@ const handlers = {
 
   typing(data) {
     if (typeof data.username === "string") people.typing(data.id, data.username);
+  },
+
+  notice(data) {
+    if (typeof data.text === "string") notices.show(data.text);
   },
 
   pong() {

@@ -10,43 +10,31 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from . import presence, protocol
-from .broadcast import broadcast
+from .. import protocol
+from . import presence
+from .bridge import broadcast
 from .connections import connections_refresh
 from .loops import per_loop
+from .registry import local_sockets
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class LocalSockets:
-    """The sockets of this process on one event loop. Only a list of its own sockets: who is
-    online is decided in the shared store (wall.presence)."""
+class Heartbeat:
+    """The presence heartbeat of one event loop, and its pending leave announcements."""
 
-    connected: int = 0
-    joined: dict[str, tuple[str, str]] = field(default_factory=dict)  # socket id → (user id, name)
-    counted: dict[str, str] = field(default_factory=dict)  # socket id → client address (wall.connections)
     task: asyncio.Task | None = None
     pending: set[asyncio.Task] = field(default_factory=set)
 
-    def socket_opened(self) -> None:
-        self.connected += 1
+    def start(self) -> None:
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._beat(), name="wall-presence-heartbeat")
 
-    def socket_closed(self, socket_id: str) -> None:
-        self.connected -= 1
-        self.joined.pop(socket_id, None)
-        self.counted.pop(socket_id, None)
-        if self.connected <= 0 and self.task is not None:
+    def stop(self) -> None:
+        if self.task is not None:
             self.task.cancel()
             self.task = None
-
-    def socket_joined(self, socket_id: str, user_id: str, username: str) -> None:
-        self.joined[socket_id] = (user_id, username)
-
-    def socket_counted(self, socket_id: str, address: str) -> None:
-        self.counted[socket_id] = address
 
     def settle_later(self, user_id: str, username: str) -> None:
         """Announce the user's leave after the grace, unless a socket of theirs came back."""
@@ -66,28 +54,30 @@ class LocalSockets:
         while True:
             await asyncio.sleep(settings.WALL_PRESENCE_HEARTBEAT)
             try:
-                await self.beat_once()
+                await beat_once()
             except Exception:  # Keep beating: a Redis blip must not end presence for the process.
                 logger.warning("presence heartbeat failed", exc_info=True)
 
-    async def beat_once(self) -> None:
-        """Refresh our sockets (presence, per-address counts), re-announce users a reaper had
-        dropped, announce dead processes' users as left."""
-        await connections_refresh(dict(self.counted))
-        sockets = [(user_id, channel) for channel, (user_id, _) in self.joined.items()]
-        names = dict(self.joined.values())
-        for user_id in await presence.presence_refresh(sockets):
-            await broadcast(protocol.user_joined_event(user_id, names[user_id]), skip_user=user_id)
-        for user in await presence.presence_reap():
-            await broadcast(protocol.user_left_event(user.id, user.username))
+
+async def beat_once() -> None:
+    """Refresh our sockets (presence, per-address counts), re-announce users a reaper had dropped,
+    announce dead processes' users as left."""
+    sockets = local_sockets()
+    await connections_refresh(dict(sockets.counted))
+    joined = [(user_id, socket_id) for socket_id, (user_id, _) in sockets.joined.items()]
+    names = dict(sockets.joined.values())
+    for user_id in await presence.presence_refresh(joined):
+        await broadcast(protocol.user_joined_event(user_id, names[user_id]), skip_user=user_id)
+    for user in await presence.presence_reap():
+        await broadcast(protocol.user_left_event(user.id, user.username))
 
 
-local_sockets = per_loop(LocalSockets)  # this process's sockets (one loop per process in production)
+heartbeat = per_loop(Heartbeat)  # the running loop's heartbeat
 
 
 async def drain() -> None:
     """Wait for pending leave announcements (tests and shutdown)."""
-    for registry in list(local_sockets.instances.values()):
-        for task in list(registry.pending):
+    for beat in list(heartbeat.instances.values()):
+        for task in list(beat.pending):
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from channels.db import database_sync_to_async
 from redis.exceptions import RedisError
 
-from . import presence, protocol, selectors
+from .. import protocol, selectors
+from . import presence
 from .loops import per_loop
 
 logger = logging.getLogger(__name__)

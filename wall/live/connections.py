@@ -17,7 +17,7 @@ from collections import defaultdict
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from .errors import WallError
+from ..errors import WallError
 from .sharedstore import get_redis, key, redis_enabled
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,108 @@
+"""The process's member of the channel-layer group, on both layers: loss is noticed whatever the
+transport does (sockets resume with 1012), the standard Channels API reaches every wall, and the
+core layer works too."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.core.management import CommandError, call_command
+
+from wall.live.member import GROUP, group_member
+from wall.live.positions import position_next
+from wall.live.sharedstore import get_redis, key
+from wallsite.channel_layers import channel_layers
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def quick_checks(settings):
+    settings.WALL_GAP_WINDOW = 0.2
+    settings.WALL_TAIL_CHECK = 0.2
+
+
+async def test_a_position_taken_but_never_sent_makes_the_sockets_resume(sockets, quick_checks):
+    reader = await sockets()
+    poster = await sockets()
+    await poster.join(username="Poster")
+    await position_next()  # an event lost on its way: its position was taken, it never arrives
+    await poster.send("message", {"content": "after the lost one"})
+    assert await reader.closed_with() == 1012
+
+
+async def test_a_tail_that_never_arrived_makes_the_sockets_resume(sockets, quick_checks):
+    reader = await sockets()
+    await position_next()  # the last event, lost, with nothing after it to show the jump
+    assert await reader.closed_with() == 1012
+
+
+async def test_a_removed_group_membership_is_noticed_and_renewed(sockets, quick_checks):
+    reader = await sockets()
+    await get_channel_layer().group_discard(GROUP, group_member().channel_name)
+    poster = await sockets()
+    poster_token = (await poster.join(username="Poster"))["token"]
+    await poster.send("message", {"content": "sent while nobody listened"})
+    assert await reader.closed_with() == 1012
+    assert await poster.closed_with() == 1012  # every socket of the process resumes
+    listener = await sockets()  # the membership is back: live events reach this process again
+    again = await sockets()
+    await again.join(token=poster_token)
+    await again.send("message", {"content": "heard again"})
+    assert (await listener.receive_next("message"))["message"]["content"] == "heard again"
+
+
+async def test_a_restarted_store_makes_the_sockets_resume(sockets, quick_checks, layer):
+    if layer != "redis":
+        pytest.skip("the in-memory store cannot restart under a running process")
+    reader = await sockets()
+    poster = await sockets()
+    await poster.join(username="Poster")
+    await poster.post("before the restart")
+    await get_redis().delete(key("position"))  # what a Redis restart does to it
+    assert await reader.closed_with() == 1012
+
+
+async def test_a_notice_sent_with_the_channels_api_reaches_every_wall(sockets):
+    first, second = await sockets(), await sockets()
+    await get_channel_layer().group_send(GROUP, {"type": "wall.notice", "text": "  Maintenance at 18:00 "})
+    for sock in (first, second):
+        assert await sock.receive_type("notice") == {"text": "Maintenance at 18:00"}
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 501, None, 42], ids=repr)
+async def test_a_notice_that_is_not_a_short_text_is_dropped(sockets, text):
+    sock = await sockets()
+    await get_channel_layer().group_send(GROUP, {"type": "wall.notice", "text": text})
+    await get_channel_layer().group_send(GROUP, {"type": "wall.notice", "text": "the next one"})
+    assert await sock.receive_type("notice") == {"text": "the next one"}
+
+
+async def test_the_wall_notice_command_reaches_every_wall(sockets, layer):
+    sock = await sockets()
+    if layer == "memory":
+        with pytest.raises(CommandError, match="REDIS_URL"):
+            await sync_to_async(call_command)("wall_notice", "Back in 5 minutes")
+        return
+    await sync_to_async(call_command)("wall_notice", "Back in 5 minutes")
+    assert await sock.receive_type("notice") == {"text": "Back in 5 minutes"}
+
+
+@pytest.mark.parametrize("text", ["", "x" * 501])
+async def test_the_wall_notice_command_refuses_what_no_wall_would_show(text):
+    with pytest.raises(CommandError, match="1 to 500 characters"):
+        await sync_to_async(call_command)("wall_notice", text)
+
+
+async def test_posts_cross_sockets_on_the_core_layer_too(sockets, layer, settings, quick_checks):
+    if layer != "redis":
+        pytest.skip("the core layer needs Redis")
+    settings.CHANNEL_LAYERS = channel_layers(
+        redis_url=settings.REDIS_URL, prefix=settings.WALL_REDIS_PREFIX, kind="core"
+    )
+    reader = await sockets()
+    poster = await sockets()
+    await poster.join(username="Poster")
+    sent = await poster.post("over the core layer")
+    assert (await reader.receive_next("message"))["message"] == sent
+    await position_next()  # and a lost event is noticed there too
+    assert await reader.closed_with() == 1012
