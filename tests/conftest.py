@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
+import tempfile
 import uuid
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -204,3 +207,24 @@ def browser():
         browser.close()
     finally:
         playwright.stop()
+
+
+@pytest.fixture
+def workdir():
+    """A folder the postgres user can use too (pytest's tmp folders are private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="wall-test-"))
+    yield path
+    if not os.environ.get("WALL_TEST_KEEP_LOGS"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def own_redis(workdir):
+    from .ownservices import OwnRedis
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    redis = OwnRedis(workdir)
+    redis.start()
+    yield redis
+    redis.stop()

@@ -6,6 +6,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from wall import moderation
+from wallsite.channel_layers import channel_layers
 
 from .conftest import TEST_REDIS_URL
 from .test_multiprocess import shared_env, two_servers  # noqa: F401 (fixtures)
@@ -16,9 +17,11 @@ pytestmark = [pytest.mark.multiprocess, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def same_redis(settings, shared_env):  # noqa: F811
-    """This test process publishes moderation events on the servers' bus, as the admin would."""
+    """This test process group-sends moderation events on the servers' channel layer, as the admin
+    would."""
     settings.REDIS_URL = TEST_REDIS_URL
     settings.WALL_REDIS_PREFIX = shared_env["WALL_REDIS_PREFIX"]
+    settings.CHANNEL_LAYERS = channel_layers(redis_url=TEST_REDIS_URL, prefix=settings.WALL_REDIS_PREFIX)
 
 
 def test_the_sixth_post_is_rate_limited_whichever_process_it_is_sent_to(two_servers):  # noqa: F811

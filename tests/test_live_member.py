@@ -106,3 +106,14 @@ async def test_posts_cross_sockets_on_the_core_layer_too(sockets, layer, setting
     assert (await reader.receive_next("message"))["message"] == sent
     await position_next()  # and a lost event is noticed there too
     assert await reader.closed_with() == 1012
+
+
+async def test_sockets_open_no_channel_of_their_own_only_the_process_member_does(sockets, layer):
+    """Guards WallConsumer.channel_layer_alias = None: Channels' AsyncConsumer opens a channel per
+    consumer whenever get_channel_layer(alias) is not None (channels 4.3)."""
+    for _ in range(3):
+        await sockets()
+    layer_now = get_channel_layer()
+    # channels-redis 4.3 keeps one pub/sub layer per event loop; the in-memory layer is itself one.
+    channels = layer_now._get_layer().channels if layer == "redis" else layer_now.channels
+    assert list(channels) == [group_member().channel_name]

@@ -7,14 +7,10 @@ PostgreSQL keep serving everything else.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -25,27 +21,6 @@ from .wsclient import ResumingClient, WallClient
 pytestmark = [pytest.mark.multiprocess, pytest.mark.django_db(transaction=True)]
 
 FAST_PRESENCE = {"WALL_PRESENCE_TTL": "3", "WALL_PRESENCE_HEARTBEAT": "1", "WALL_PRESENCE_LEAVE_GRACE": "0.5"}
-
-
-@pytest.fixture
-def workdir():
-    """A folder the postgres user can use too (pytest's tmp folders are private to root)."""
-    path = Path(tempfile.mkdtemp(prefix="wall-test-"))
-    yield path
-    if not os.environ.get("WALL_TEST_KEEP_LOGS"):
-        shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def own_redis(workdir):
-    from .ownservices import OwnRedis
-
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    redis = OwnRedis(workdir)
-    redis.start()
-    yield redis
-    redis.stop()
 
 
 def post_via(server, text: str, token: str | None = None) -> dict:

@@ -51,6 +51,10 @@ class WallConsumer(AsyncWebsocketConsumer):
     and its writer (wall.live.writer); this class only speaks the protocol.
     """
 
+    # No channel per consumer: the process's one group member receives for every socket. Channels'
+    # get_channel_layer() gives None for an alias that is not configured, so AsyncConsumer opens
+    # no channel of its own (docs/decisions.md; tests/test_live_member.py guards it).
+    channel_layer_alias = None
     user: services.Claim | None = None
     writer: SocketWriter | None = None  # set once admitted: counted against its address's limit
 
