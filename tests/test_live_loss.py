@@ -4,10 +4,14 @@ dropped, a group membership removed. Each test ends with every post on every pag
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 import redis
+from websockets.exceptions import ConnectionClosed
+
+from wall.models import Post
 
 from .servers import migrate, running_servers, server_env
 from .tcpproxy import TcpProxy
@@ -35,8 +39,42 @@ def env_for(database_url: str, redis_url: str, **extra: str):
     return env
 
 
+class Burst:
+    """Posts on one server every `interval` seconds from its own thread until stopped, reconnecting
+    and resending (same client_id) when the server asks its socket to resume."""
+
+    def __init__(self, server, token: str, label: str, interval: float = 0.02) -> None:
+        self.server, self.token, self.label, self.interval = server, token, label, interval
+        self.stopping = threading.Event()
+        self.sent = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        client = None
+        while not self.stopping.is_set():
+            try:
+                if client is None:
+                    client = WallClient(self.server.ws_url)
+                    client.join(token=self.token)
+                text = f"{self.label} {self.sent}"
+                client.send("message", {"content": text, "client_id": text})
+                self.sent += 1
+                time.sleep(self.interval)
+            except ConnectionClosed:
+                client = None  # resent under the same client_id next round if it was lost
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(10)
+
+
+def saved_posts() -> list[dict]:
+    return [{"id": str(pk)} for pk in Post.objects.filter(is_hidden=False).values_list("pk", flat=True)]
+
+
 @pytest.mark.parametrize("kind", ["pubsub", "normal"])
-def test_every_post_survives_redis_cutting_every_connection_of_a_kind(
+def test_every_post_survives_redis_cutting_every_connection_of_a_kind_while_both_processes_post(
     own_redis, test_database_url, workdir, kind
 ):
     env = env_for(test_database_url, own_redis.url, **FAST_PRESENCE)
@@ -44,15 +82,16 @@ def test_every_post_survives_redis_cutting_every_connection_of_a_kind(
     with running_servers(2, env, workdir) as (first, second):
         readers = readers_for(first, second)
         token = WallClient(first.ws_url).join(username="Poster")["token"]
-        saved = []
-        for n in range(6):
-            saved.append(post_via(first if n % 2 else second, f"post {n}", token))
-            if n in (1, 3):
-                admin.client_kill_filter(_type=kind, skipme=True)
-            pump_all(readers, 0.3)
-        pump_all(readers, 4)
-        saved.append(post_via(first, "after the cuts", token))
-        pump_all(readers, 3)
+        bursts = [Burst(first, token, "first"), Burst(second, token, "second")]
+        for _ in range(3):
+            time.sleep(0.4)
+            admin.client_kill_filter(_type=kind, skipme=True)
+        time.sleep(0.4)
+        for burst in bursts:
+            burst.stop()
+        assert all(burst.sent > 10 for burst in bursts)
+        pump_all(readers, 6)
+        saved = saved_posts()
         for reader in readers:
             assert_each_delivered_once(reader, saved)
 
