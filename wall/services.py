@@ -23,6 +23,8 @@ from .selectors import participant_with_username
 from .throttle import parse_rate
 
 _USERNAME_RE = re.compile(USERNAME_PATTERN)
+# What secrets.token_urlsafe(32) makes; anything else owns no name and costs no database read.
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 # Not the global `random`: whatever seeds it (a test library, a plugin) would make names repeat.
 _names = random.SystemRandom()
 _ADJECTIVES = [
@@ -90,7 +92,7 @@ def username_problem(username: str) -> str | None:
     low, high = settings.WALL_USERNAME_MIN, settings.WALL_USERNAME_MAX
     if not low <= len(username) <= high:
         return f"A name has {low} to {high} characters."
-    if not _USERNAME_RE.match(username):
+    if not _USERNAME_RE.fullmatch(username):
         return "A name uses letters, digits, _ and - only."
     return None
 
@@ -124,7 +126,9 @@ def participant_claim_random() -> Claim:
 
 
 def participant_by_token(*, token: str) -> Claim:
-    """The participant that owns `token`; raises invalid_token."""
+    """The participant that owns `token` (exactly: no trailing newline or space); raises invalid_token."""
+    if not _TOKEN_RE.fullmatch(token):
+        raise WallError("invalid_token", "This token owns no name; choose a name again.")
     participant = Participant.objects.filter(token_hash=hash_token(token)).first()
     if participant is None:
         raise WallError("invalid_token", "This token owns no name; choose a name again.")

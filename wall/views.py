@@ -103,7 +103,7 @@ def image_upload(request: HttpRequest) -> JsonResponse:
 
 # Only what services.image_upload writes can be served from MEDIA_ROOT: re-encoded images, with their
 # type fixed by the extension it chose. Anything else that lands there (by hand, by a bug) is a 404.
-_MEDIA_FILE = re.compile(r"^images/\d{4}/\d{2}/[A-Za-z0-9_-]{1,80}\.(png|jpg|webp)$")
+_MEDIA_FILE = re.compile(r"images/[0-9]{4}/[0-9]{2}/[A-Za-z0-9_-]{1,80}\.(png|jpg|webp)")
 _MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 # The same policy as the compose proxy's /media/: an image opened on its own runs nothing.
 MEDIA_CONTENT_SECURITY_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
@@ -112,7 +112,7 @@ MEDIA_CONTENT_SECURITY_POLICY = "default-src 'none'; img-src 'self'; style-src '
 @require_safe
 def media_file(request: HttpRequest, path: str) -> HttpResponse:
     """An uploaded image under MEDIA_ROOT, with its exact type and nosniff (any DJANGO_DEBUG)."""
-    match = _MEDIA_FILE.match(path)
+    match = _MEDIA_FILE.fullmatch(path)
     if not match:
         raise Http404("No such image.")
     response = serve(request, path, document_root=settings.MEDIA_ROOT)
