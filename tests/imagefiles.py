@@ -87,3 +87,25 @@ def padded(data: bytes, total: int) -> bytes:
 SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>'
 SVG_BARE = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 TEXT = b"this is only text, named .png\n"
+
+
+def mpo(first: tuple[int, int] = (64, 48), second: tuple[int, int] = (64, 48), **options) -> bytes:
+    """A multi-picture JPEG (stereo cameras; Pillow reads it as MPO): a red first picture, a blue second."""
+    left = picture(first, (200, 40, 40))
+    right = picture(second, (40, 40, 200))
+    return encode(left, "MPO", save_all=True, append_images=[right], **options)
+
+
+def apng() -> bytes:
+    """An animated PNG: Pillow reads it as PNG with frames; the first is green."""
+    frames = [picture((40, 30), color) for color in ((0, 160, 0), (0, 0, 200))]
+    return encode(frames[0], "PNG", save_all=True, append_images=frames[1:], duration=100)
+
+
+def webp_animated() -> bytes:
+    frames = [picture((40, 30), color) for color in ((0, 160, 0), (0, 0, 200))]
+    return encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=100, lossless=True)
+
+
+def progressive_jpeg() -> bytes:
+    return encode(picture(), "JPEG", quality=90, progressive=True)

@@ -36,6 +36,40 @@ def test_each_accepted_format_is_re_encoded(data, stored_format, content_type):
     assert min(stored.convert("RGB").getpixel((6, 6))) > 230  # The white square survived.
 
 
+# Files of an accepted kind that Pillow names or builds its own way: each is stored as its kind.
+@pytest.mark.parametrize(
+    ("data", "stored_format", "size", "color"),
+    [
+        (imagefiles.mpo(), "JPEG", (64, 48), (200, 40, 40)),
+        (imagefiles.mpo(first=(64, 48), second=(30, 20)), "JPEG", (64, 48), (200, 40, 40)),
+        (imagefiles.mpo(exif=imagefiles.camera_exif()), "JPEG", (64, 48), (200, 40, 40)),
+        (imagefiles.apng(), "PNG", (40, 30), (0, 160, 0)),
+        (imagefiles.webp_animated(), "WEBP", (40, 30), (0, 160, 0)),
+        (imagefiles.progressive_jpeg(), "JPEG", (64, 48), (200, 40, 40)),
+    ],
+    ids=["mpo", "mpo-frames-of-two-sizes", "mpo-with-exif", "apng", "animated-webp", "progressive-jpeg"],
+)
+def test_variants_of_an_accepted_format_are_stored_as_its_first_picture(data, stored_format, size, color):
+    result = process_upload(data)
+    stored = opened(result.image.data)
+    assert stored.format == stored_format and getattr(stored, "n_frames", 1) == 1
+    assert stored.size == size
+    corner = stored.convert("RGB").getpixel((size[0] - 3, size[1] - 3))
+    assert all(abs(a - b) <= 8 for a, b in zip(corner, color, strict=True)), corner
+    assert b"SnoopCam" not in result.image.data and b"SnoopCam" not in result.thumbnail.data
+
+
+def test_pixels_pillow_decodes_but_cannot_convert_are_a_400_with_a_reason(monkeypatch, caplog):
+    def fails(picture, image_format):
+        raise OSError("encoder error -2")
+
+    monkeypatch.setattr("wall.images.encode", fails)
+    with pytest.raises(ImageRefused) as refused:
+        process_upload(imagefiles.png())
+    assert refused.value.status == 400 and "(RGB) cannot be converted" in refused.value.reason
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
 @pytest.mark.parametrize(
     "data",
     [imagefiles.jpeg_with_exif(), imagefiles.webp(), imagefiles.png_with_metadata()],

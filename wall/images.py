@@ -8,6 +8,7 @@ survives but its pixels: EXIF (GPS, camera), ICC, comments and any bytes appende
 from __future__ import annotations
 
 import io
+import logging
 import threading
 import warnings
 from dataclasses import dataclass
@@ -15,7 +16,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+logger = logging.getLogger(__name__)
+
 ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
+# Pillow names some files of an accepted kind by a format of their own: a multi-picture JPEG (stereo
+# cameras, some compacts) opens through the JPEG plugin as "MPO". Each is stored as its kind.
+FORMAT_FAMILY = {"MPO": "JPEG"}
 ACCEPTED_TEXT = "PNG, JPEG, GIF or WebP"
 # What each accepted format is stored as: lossless sources stay lossless; a GIF's first frame is a PNG.
 OUTPUT_FORMAT = {"PNG": "PNG", "GIF": "PNG", "JPEG": "JPEG", "WEBP": "WEBP"}
@@ -59,14 +65,22 @@ def process_upload(data: bytes) -> Processed:
     """Verify an upload, guard its size and pixels, re-encode it and make its thumbnail.
 
     Raises ImageRefused with the reason: too large (413), not an accepted image, too many pixels,
-    damaged or truncated (400).
+    damaged or truncated, pixels Pillow decoded but cannot convert (400). Never anything else for
+    what an upload contains: an upload is the client's, a 500 would blame the server.
     """
     check_byte_size(len(data))
     with _DECODING:
-        source_format, picture = open_verified(data)
-        picture = clean_pixels(picture)
-        full = encode(picture, OUTPUT_FORMAT[source_format])
-        thumb = encode(thumbnail(picture), THUMBNAIL_FORMAT)
+        source_format, decoded = open_verified(data)
+        try:
+            picture = clean_pixels(decoded)
+            full = encode(picture, OUTPUT_FORMAT[source_format])
+            thumb = encode(thumbnail(picture), THUMBNAIL_FORMAT)
+        except Exception:  # Pillow decoded it but fails on its pixels: a kind of image we do not know.
+            logger.warning("Pillow could not convert a decoded upload (%s)", decoded.mode, exc_info=True)
+            raise ImageRefused(
+                f"This image's kind of pixels ({decoded.mode}) cannot be converted; "
+                "save it as an ordinary 8-bit PNG or JPEG and send it again."
+            ) from None
     return Processed(image=full, thumbnail=thumb)
 
 
@@ -122,7 +136,9 @@ def open_verified(data: bytes) -> tuple[str, Image.Image]:
         raise ImageRefused("The image has too many pixels.") from None
     except Exception:  # Pillow's parsers raise many kinds of errors on malformed headers.
         raise ImageRefused("The image is damaged and cannot be read.") from None
-    source_format = probe.format
+    source_format = FORMAT_FAMILY.get(probe.format, probe.format)
+    if source_format not in OUTPUT_FORMAT:
+        raise ImageRefused(f"This file is not a {ACCEPTED_TEXT} image (Pillow reads it as {probe.format}).")
     check_dimensions(*probe.size)
     try:
         probe.verify()
@@ -131,7 +147,7 @@ def open_verified(data: bytes) -> tuple[str, Image.Image]:
         picture.load()
     except Exception:  # Truncated data, bad checksums, broken streams: any of Pillow's many errors.
         raise ImageRefused("The image is damaged or truncated and cannot be read.") from None
-    if picture.format != source_format or picture.size != probe.size:
+    if picture.format != probe.format or picture.size != probe.size:
         raise ImageRefused("The image is damaged and cannot be read.")
     return source_format, picture
 
