@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 from PIL import Image, ImageDraw, PngImagePlugin
 
@@ -109,3 +111,36 @@ def webp_animated() -> bytes:
 
 def progressive_jpeg() -> bytes:
     return encode(picture(), "JPEG", quality=90, progressive=True)
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def png_raw(
+    width: int, height: int, color_type: int, bit_depth: int, samples: list[list[int]], trns: bytes = b""
+) -> bytes:
+    """A PNG written by hand, for the layouts Pillow cannot write (16-bit grey with alpha, 16-bit RGB):
+    `samples` holds each row's samples (channels interleaved), packed big-endian at `bit_depth`."""
+    rows = b""
+    for row in samples:
+        if bit_depth == 16:
+            packed = b"".join(struct.pack(">H", value) for value in row)
+        else:
+            per_byte = 8 // bit_depth
+            padded_row = row + [0] * (-len(row) % per_byte)
+            packed = bytes(
+                sum(
+                    value << (8 - bit_depth * (i + 1)) for i, value in enumerate(padded_row[n : n + per_byte])
+                )
+                for n in range(0, len(padded_row), per_byte)
+            )
+        rows += b"\0" + packed
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + (png_chunk(b"tRNS", trns) if trns else b"")
+        + png_chunk(b"IDAT", zlib.compress(rows))
+        + png_chunk(b"IEND", b"")
+    )

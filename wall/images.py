@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageMath, ImageOps, UnidentifiedImageError
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +155,7 @@ def open_verified(data: bytes) -> tuple[str, Image.Image]:
 def clean_pixels(picture: Image.Image) -> Image.Image:
     """The first frame, turned upright (EXIF orientation), in sRGB, as L, RGB or RGBA, with no metadata."""
     frame = ImageOps.exif_transpose(picture)
+    frame = _to_8_bits(frame, picture.info.get("transparency"))
     frame = _to_srgb(frame, picture.info.get("icc_profile"))
     has_alpha = frame.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in frame.info
     if has_alpha:
@@ -164,6 +165,26 @@ def clean_pixels(picture: Image.Image) -> Image.Image:
     clean = frame.copy()
     clean.info = {}
     return clean
+
+
+# Grey of more than 8 bits (a 16-bit grey PNG opens as I;16) and the range its values span. convert()
+# clips such values to 255, so a 16-bit portrait came out white: they are scaled instead. Pillow reads
+# 16-bit RGB, RGBA and grey with alpha as 8 bits itself; I and F come from no accepted format today
+# and are taken as 16-bit and as 0.0-1.0 (the common conventions), clipped outside.
+_WIDE_GREY = {"I;16": 65535, "I;16L": 65535, "I;16B": 65535, "I;16N": 65535, "I": 65535, "F": 1.0}
+
+
+def _to_8_bits(frame: Image.Image, transparency: object) -> Image.Image:
+    """Wide grey scaled to L, or LA when a tRNS value marks one grey transparent; others unchanged."""
+    top = _WIDE_GREY.get(frame.mode)
+    if top is None:
+        return frame
+    wide = frame.convert("F" if frame.mode == "F" else "I")
+    grey = wide.point(lambda value: value * (255 / top) + 0.5).convert("L")
+    if isinstance(transparency, int | float) and not isinstance(transparency, bool):
+        alpha = ImageMath.lambda_eval(lambda args: (args["x"] != transparency) * 255, x=wide)
+        return Image.merge("LA", (grey, alpha.convert("L")))
+    return grey
 
 
 def _to_srgb(frame: Image.Image, icc_profile: bytes | None) -> Image.Image:
