@@ -6,6 +6,7 @@ import hashlib
 import random
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -140,9 +141,41 @@ def participant_touch(*, participant_id: int) -> None:
     Participant.objects.filter(pk=participant_id).update(last_seen_at=timezone.now())
 
 
+# What shows nothing on its own, by Unicode general category: controls (Cc), format characters (Cf:
+# zero-width space, soft hyphen, BOM, word joiner, bidi and tag characters) and separators (Zs, Zl, Zp);
+# plus the few letters and symbols that render blank (Hangul fillers, the braille blank) or only pick a
+# variant of a neighbour (Unicode's Default_Ignorable_Code_Point that are not Cf). The page applies the
+# same rule before enabling Send: wall/static/wall/text.js, held equal by tests/test_text.py.
+BLANK_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+BLANK_RANGES = (
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x115F, 0x1160),  # Hangul choseong and jungseong fillers
+    (0x17B4, 0x17B5),  # Khmer inherent vowels
+    (0x180B, 0x180F),  # Mongolian free variation selectors
+    (0x2800, 0x2800),  # braille pattern blank
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
+    (0xE0100, 0xE01EF),  # variation selectors supplement
+)
+
+
+def is_blank(text: str) -> bool:
+    """True when `text` would show nothing: every character is one of the above (or there are none)."""
+    return all(_shows_nothing(char) for char in text)
+
+
+def _shows_nothing(char: str) -> bool:
+    if unicodedata.category(char) in BLANK_CATEGORIES:
+        return True
+    return any(low <= ord(char) <= high for low, high in BLANK_RANGES)
+
+
 def clean_content(content: str) -> str:
-    """Trim and check a post's text; raises empty or too_long."""
+    """Trim and check a post's text; raises too_long. Text that shows nothing (is_blank) becomes ""."""
     content = content.strip()
+    if is_blank(content):
+        return ""
     if len(content) > settings.WALL_CONTENT_MAX:
         raise WallError(
             "too_long",
