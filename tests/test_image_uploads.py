@@ -14,7 +14,8 @@ from tests import imagefiles
 from wall import moderation, services
 from wall.models import Image, Participant
 
-pytestmark = pytest.mark.django_db
+# The upload view works in a database thread of its own (wall/db.py), which sees committed rows only.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,6 @@ from collections.abc import Awaitable
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -21,6 +20,7 @@ from redis.exceptions import RedisError
 from . import connections, presence, protocol, selectors, services
 from .broadcast import broadcast
 from .bus import Envelope, hub, start_eagerly
+from .db import database_sync_to_async
 from .errors import WallError
 from .heartbeat import local_sockets
 from .snapshots import connect_snapshot
