@@ -3,5 +3,6 @@
 set -eu
 # The static volume is shared with the proxy, which serves it: refresh it from this image.
 python manage.py collectstatic --noinput -v 0
-python manage.py migrate --noinput
+# A migration on a large table may run long: no statement timeout for it (it keeps the lock timeout).
+WALL_DB_STATEMENT_TIMEOUT=0 python manage.py migrate --noinput
 exec "$@"

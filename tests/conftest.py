@@ -51,6 +51,26 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(f"{message}: skipping this pass. Start it to run the PostgreSQL pass.", returncode=0)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def asgi_application_loaded() -> None:
+    """Load the ASGI application before any test: it runs django.setup(), whose logging dictConfig
+    replaces the root logger's handlers, caplog's among them. Loaded inside a test, that test's caplog
+    would see nothing and its checks for logged errors would pass vacuously."""
+    import wallsite.asgi  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def close_the_async_orm_connection():
+    """After each test, close the connection of the thread Django's async ORM calls run on (`acount()`,
+    `aget()`...). The wall's own calls run on wall.db's threads and close theirs; left open, this one
+    keeps the test database busy and pytest-django cannot drop it."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
+
+
 @pytest.fixture(params=["memory", "redis"])
 def layer(request: pytest.FixtureRequest, settings) -> str:
     """Run the test on Channels' in-memory layer and in-process stores, and on channels-redis'

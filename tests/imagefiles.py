@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 from PIL import Image, ImageDraw, PngImagePlugin
 
@@ -87,3 +89,58 @@ def padded(data: bytes, total: int) -> bytes:
 SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>'
 SVG_BARE = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 TEXT = b"this is only text, named .png\n"
+
+
+def mpo(first: tuple[int, int] = (64, 48), second: tuple[int, int] = (64, 48), **options) -> bytes:
+    """A multi-picture JPEG (stereo cameras; Pillow reads it as MPO): a red first picture, a blue second."""
+    left = picture(first, (200, 40, 40))
+    right = picture(second, (40, 40, 200))
+    return encode(left, "MPO", save_all=True, append_images=[right], **options)
+
+
+def apng() -> bytes:
+    """An animated PNG: Pillow reads it as PNG with frames; the first is green."""
+    frames = [picture((40, 30), color) for color in ((0, 160, 0), (0, 0, 200))]
+    return encode(frames[0], "PNG", save_all=True, append_images=frames[1:], duration=100)
+
+
+def webp_animated() -> bytes:
+    frames = [picture((40, 30), color) for color in ((0, 160, 0), (0, 0, 200))]
+    return encode(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=100, lossless=True)
+
+
+def progressive_jpeg() -> bytes:
+    return encode(picture(), "JPEG", quality=90, progressive=True)
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def png_raw(
+    width: int, height: int, color_type: int, bit_depth: int, samples: list[list[int]], trns: bytes = b""
+) -> bytes:
+    """A PNG written by hand, for the layouts Pillow cannot write (16-bit grey with alpha, 16-bit RGB):
+    `samples` holds each row's samples (channels interleaved), packed big-endian at `bit_depth`."""
+    rows = b""
+    for row in samples:
+        if bit_depth == 16:
+            packed = b"".join(struct.pack(">H", value) for value in row)
+        else:
+            per_byte = 8 // bit_depth
+            padded_row = row + [0] * (-len(row) % per_byte)
+            packed = bytes(
+                sum(
+                    value << (8 - bit_depth * (i + 1)) for i, value in enumerate(padded_row[n : n + per_byte])
+                )
+                for n in range(0, len(padded_row), per_byte)
+            )
+        rows += b"\0" + packed
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + (png_chunk(b"tRNS", trns) if trns else b"")
+        + png_chunk(b"IDAT", zlib.compress(rows))
+        + png_chunk(b"IEND", b"")
+    )

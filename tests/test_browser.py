@@ -22,6 +22,7 @@ from tests.browser_support import (
     start_wall,
     status,
 )
+from tests.test_text import BLANKS
 
 pytestmark = pytest.mark.browser
 
@@ -166,6 +167,18 @@ def test_the_character_counter_updates_and_blocks_sending_over_the_limit(alice: 
     expect(draft).to_have_value("x" * 2001)
     draft.fill("")
     expect(alice.locator("#counter")).to_have_text("0 / 2000")
+
+
+@pytest.mark.parametrize("content", BLANKS.values(), ids=BLANKS.keys())
+def test_a_draft_of_only_invisible_characters_cannot_be_sent(alice: Page, content: str) -> None:
+    draft = alice.get_by_label("Your post", exact=True)
+    draft.fill("visible")
+    expect(alice.get_by_role("button", name="Send")).to_be_enabled()
+    draft.fill(content)
+    expect(alice.get_by_role("button", name="Send")).to_be_disabled()
+    draft.press("Enter")
+    expect(alice.locator("#pending .post")).to_have_count(0)
+    draft.fill("")
 
 
 def test_shift_enter_starts_a_new_line_and_enter_sends(alice: Page) -> None:

@@ -29,14 +29,25 @@ async def assert_still_usable(sock) -> None:
         ('{"type": "history", "data": {"before": "x"}}', "bad_request"),
         ('{"type": "read", "data": {}}', "bad_request"),
         ('{"type": "join", "data": {"username": 5}}', "bad_request"),
+        # Malformed in ways json's ValueError does not cover, each once answered `unavailable`:
+        ("[" * 30000 + "]" * 30000, "bad_request"),  # a 60 KB frame nested 30,000 deep
+        ('{"type": "ping", "data": {"a": ' + "[" * 6000 + "]" * 6000 + "}}", "bad_request"),
+        ('{"a": ' * 6000 + "1" + "}" * 6000, "bad_request"),
+        ("[" * 20000, "bad_request"),  # deep and unterminated
+        ('{"type": "read", "data": {"message_id": "' + "9" * 5000 + '"}}', "bad_request"),
+        ('{"type": "history", "data": {"before": "' + "9" * 5000 + '"}}', "bad_request"),
+        ('{"type": "read", "data": {"message_id": ' + "9" * 5000 + "}}", "bad_request"),
+        ('{"type": "history", "data": {"before": "1", "limit": ' + "9" * 5000 + "}}", "bad_request"),
     ],
+    ids=lambda value: value if len(value) < 60 else f"{value[:30]}...({len(value)} chars)",
 )
-async def test_malformed_frame_gets_an_error_and_the_socket_survives(sockets, frame, code):
+async def test_malformed_frame_gets_an_error_and_the_socket_survives(sockets, caplog, frame, code):
     sock = await sockets()
     await sock.communicator.send_to(text_data=frame)
     error = await sock.receive_type("error")
     assert error["code"] == code and error["message"]
     await assert_still_usable(sock)
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
 
 
 async def test_binary_frame_gets_bad_request(sockets):

@@ -46,7 +46,34 @@ def envelope(kind: object, data: object, with_data: bool) -> str:
     return json.dumps(frame)
 
 
+def nested(opening: str, closing: str, depth: int, inner: str = "1", terminated: bool = True) -> str:
+    return opening * depth + inner + (closing * depth if terminated else "")
+
+
+# Frames malformed past what json's ValueError covers: nesting deeper than its decoder recurses
+# (arrays, objects, inside a valid envelope, unterminated), and numbers past int()'s digit limit.
+depths = st.integers(min_value=900, max_value=6000)
+malformed_frames = st.one_of(
+    st.builds(nested, st.just("["), st.just("]"), depths, st.just(""), st.booleans()),
+    st.builds(nested, st.just('{"a": '), st.just("}"), depths, st.just("1"), st.booleans()),
+    st.builds(
+        lambda kind, depth: f'{{"type": "{kind}", "data": {{"a": {nested("[", "]", depth)}}}}}',
+        st.sampled_from([*CLIENT_TYPES, "ping"]),
+        depths,
+    ),
+    st.builds(
+        lambda kind, field, digits, quoted: (
+            f'{{"type": "{kind}", "data": {{"{field}": {json.dumps(digits) if quoted else digits}}}}}'
+        ),
+        st.sampled_from(CLIENT_TYPES),
+        st.sampled_from(FIELDS),
+        st.integers(min_value=4000, max_value=9000).map(lambda n: "9" * n),
+        st.booleans(),
+    ),
+)
+
 frames = st.one_of(
+    malformed_frames,
     st.text(max_size=120),
     st.builds(json.dumps, json_values),
     st.builds(
@@ -101,6 +128,9 @@ async def replies_until_sentinel(communicator) -> list[dict]:
 @example(join_first=True, sent=['{"type": "message", "data": {"content": "\\ud800", "client_id": "c"}}'])
 @example(join_first=True, sent=['{"type": "message", "data": {"content": "hi", "client_id": "\\udfff"}}'])
 @example(join_first=False, sent=['{"type": "join", "data": {"token": "\\ud800"}}'])
+@example(join_first=False, sent=["[" * 30000 + "]" * 30000])
+@example(join_first=True, sent=['{"type": "ping", "data": {"a": ' + "[" * 6000 + "]" * 6000 + "}}"])
+@example(join_first=True, sent=['{"type": "read", "data": {"message_id": "' + "9" * 5000 + '"}}'])
 async def test_any_client_frame_gets_contract_events_and_the_consumer_survives(
     in_memory, caplog, join_first, sent
 ):

@@ -14,7 +14,8 @@ from tests import imagefiles
 from wall import moderation, services
 from wall.models import Image, Participant
 
-pytestmark = pytest.mark.django_db
+# The upload view works in a database thread of its own (wall/db.py), which sees committed rows only.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
@@ -59,6 +60,15 @@ def test_an_upload_answers_201_with_the_id_and_url_of_the_stored_image(client, m
         [Path(image.file.name).name, Path(image.thumbnail.name).name]
     )
     assert "holiday" not in image.file.name  # Names are random, not the uploader's.
+
+
+def test_a_multi_picture_jpeg_is_stored_as_a_jpeg_of_its_first_picture(client, media):
+    response = upload(client, imagefiles.mpo(second=(30, 20)), claim().token, name="stereo.jpg")
+    assert response.status_code == 201
+    image = Image.objects.get(pk=int(response.json()["id"]))
+    assert image.content_type == "image/jpeg" and image.file.name.endswith(".jpg")
+    stored = PILImage.open(media / image.file.name)
+    assert stored.format == "JPEG" and stored.size == (64, 48) == (image.width, image.height)
 
 
 def test_the_stored_file_has_no_exif_left(client, media):

@@ -6,7 +6,6 @@ import logging
 import uuid
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.db import DatabaseError
 from redis.exceptions import RedisError
 
 from . import protocol, selectors, services
+from .db import database_sync_to_async
 from .errors import WallError
 from .live import connections, presence
 from .live.bridge import broadcast

@@ -8,14 +8,20 @@ survives but its pixels: EXIF (GPS, camera), ICC, comments and any bytes appende
 from __future__ import annotations
 
 import io
+import logging
 import threading
 import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageMath, ImageOps, UnidentifiedImageError
+
+logger = logging.getLogger(__name__)
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
+# Pillow names some files of an accepted kind by a format of their own: a multi-picture JPEG (stereo
+# cameras, some compacts) opens through the JPEG plugin as "MPO". Each is stored as its kind.
+FORMAT_FAMILY = {"MPO": "JPEG"}
 ACCEPTED_TEXT = "PNG, JPEG, GIF or WebP"
 # What each accepted format is stored as: lossless sources stay lossless; a GIF's first frame is a PNG.
 OUTPUT_FORMAT = {"PNG": "PNG", "GIF": "PNG", "JPEG": "JPEG", "WEBP": "WEBP"}
@@ -59,14 +65,22 @@ def process_upload(data: bytes) -> Processed:
     """Verify an upload, guard its size and pixels, re-encode it and make its thumbnail.
 
     Raises ImageRefused with the reason: too large (413), not an accepted image, too many pixels,
-    damaged or truncated (400).
+    damaged or truncated, pixels Pillow decoded but cannot convert (400). Never anything else for
+    what an upload contains: an upload is the client's, a 500 would blame the server.
     """
     check_byte_size(len(data))
     with _DECODING:
-        source_format, picture = open_verified(data)
-        picture = clean_pixels(picture)
-        full = encode(picture, OUTPUT_FORMAT[source_format])
-        thumb = encode(thumbnail(picture), THUMBNAIL_FORMAT)
+        source_format, decoded = open_verified(data)
+        try:
+            picture = clean_pixels(decoded)
+            full = encode(picture, OUTPUT_FORMAT[source_format])
+            thumb = encode(thumbnail(picture), THUMBNAIL_FORMAT)
+        except Exception:  # Pillow decoded it but fails on its pixels: a kind of image we do not know.
+            logger.warning("Pillow could not convert a decoded upload (%s)", decoded.mode, exc_info=True)
+            raise ImageRefused(
+                f"This image's kind of pixels ({decoded.mode}) cannot be converted; "
+                "save it as an ordinary 8-bit PNG or JPEG and send it again."
+            ) from None
     return Processed(image=full, thumbnail=thumb)
 
 
@@ -122,7 +136,9 @@ def open_verified(data: bytes) -> tuple[str, Image.Image]:
         raise ImageRefused("The image has too many pixels.") from None
     except Exception:  # Pillow's parsers raise many kinds of errors on malformed headers.
         raise ImageRefused("The image is damaged and cannot be read.") from None
-    source_format = probe.format
+    source_format = FORMAT_FAMILY.get(probe.format, probe.format)
+    if source_format not in OUTPUT_FORMAT:
+        raise ImageRefused(f"This file is not a {ACCEPTED_TEXT} image (Pillow reads it as {probe.format}).")
     check_dimensions(*probe.size)
     try:
         probe.verify()
@@ -131,7 +147,7 @@ def open_verified(data: bytes) -> tuple[str, Image.Image]:
         picture.load()
     except Exception:  # Truncated data, bad checksums, broken streams: any of Pillow's many errors.
         raise ImageRefused("The image is damaged or truncated and cannot be read.") from None
-    if picture.format != source_format or picture.size != probe.size:
+    if picture.format != probe.format or picture.size != probe.size:
         raise ImageRefused("The image is damaged and cannot be read.")
     return source_format, picture
 
@@ -139,6 +155,7 @@ def open_verified(data: bytes) -> tuple[str, Image.Image]:
 def clean_pixels(picture: Image.Image) -> Image.Image:
     """The first frame, turned upright (EXIF orientation), in sRGB, as L, RGB or RGBA, with no metadata."""
     frame = ImageOps.exif_transpose(picture)
+    frame = _to_8_bits(frame, picture.info.get("transparency"))
     frame = _to_srgb(frame, picture.info.get("icc_profile"))
     has_alpha = frame.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in frame.info
     if has_alpha:
@@ -148,6 +165,26 @@ def clean_pixels(picture: Image.Image) -> Image.Image:
     clean = frame.copy()
     clean.info = {}
     return clean
+
+
+# Grey of more than 8 bits (a 16-bit grey PNG opens as I;16) and the range its values span. convert()
+# clips such values to 255, so a 16-bit portrait came out white: they are scaled instead. Pillow reads
+# 16-bit RGB, RGBA and grey with alpha as 8 bits itself; I and F come from no accepted format today
+# and are taken as 16-bit and as 0.0-1.0 (the common conventions), clipped outside.
+_WIDE_GREY = {"I;16": 65535, "I;16L": 65535, "I;16B": 65535, "I;16N": 65535, "I": 65535, "F": 1.0}
+
+
+def _to_8_bits(frame: Image.Image, transparency: object) -> Image.Image:
+    """Wide grey scaled to L, or LA when a tRNS value marks one grey transparent; others unchanged."""
+    top = _WIDE_GREY.get(frame.mode)
+    if top is None:
+        return frame
+    wide = frame.convert("F" if frame.mode == "F" else "I")
+    grey = wide.point(lambda value: value * (255 / top) + 0.5).convert("L")
+    if isinstance(transparency, int | float) and not isinstance(transparency, bool):
+        alpha = ImageMath.lambda_eval(lambda args: (args["x"] != transparency) * 255, x=wide)
+        return Image.merge("LA", (grey, alpha.convert("L")))
+    return grey
 
 
 def _to_srgb(frame: Image.Image, icc_profile: bytes | None) -> Image.Image:

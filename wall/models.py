@@ -5,7 +5,8 @@ from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
-USERNAME_PATTERN = r"^[A-Za-z0-9_-]+$"
+# \A and \Z, not ^ and $: `$` also matches before a final newline, which let "Alice\n" through.
+USERNAME_PATTERN = r"\A[A-Za-z0-9_-]+\Z"
 
 
 class Participant(models.Model):

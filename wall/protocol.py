@@ -51,14 +51,21 @@ class History:
 Command = Join | SendMessage | Typing | Read | History | Ping
 
 CLIENT_ID_MAX = 64
+ID_MAX = 2**63 - 1  # PostgreSQL's bigint
 
 
 def parse_frame(text: str) -> Command:
-    """Turn one text frame into a command, or raise WallError(bad_request | unknown_type)."""
+    """Turn one text frame into a command, or raise WallError(bad_request | unknown_type).
+
+    Nothing a client sends raises anything else: a malformed frame is the client's mistake, never the
+    server's (`unavailable`, an ERROR in the log).
+    """
     try:
         frame = json.loads(text)
-    except ValueError:
+    except ValueError:  # JSONDecodeError; also an integer over Python's 4300-digit limit
         raise WallError("bad_request", "Frame is not valid JSON.") from None
+    except RecursionError:  # `[[[[...]]]]`: json's decoder recurses once per level
+        raise WallError("bad_request", "Frame nests too deeply.") from None
     if not isinstance(frame, dict):
         raise WallError("bad_request", "Frame must be a JSON object.")
     kind = frame.get("type")
@@ -104,10 +111,10 @@ def _id(data: dict, field: str, *, required: bool) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)) or not is_digits(str(value)):
         raise WallError("bad_request", f'"{field}" must be a post id (a string of digits).')
-    number = int(value)
-    if number > 2**63 - 1:
+    # Measured before int(): past 4300 digits int() raises ValueError, a bug to the consumer.
+    if len(str(value)) > len(str(ID_MAX)) or int(value) > ID_MAX:
         raise WallError("bad_request", f'"{field}" is out of range.')
-    return number
+    return int(value)
 
 
 def parse_since(query_string: bytes) -> int | None:

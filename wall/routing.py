@@ -1,7 +1,22 @@
-"""WebSocket routes."""
+"""WebSocket routes: the wall, and a plain refusal for every other path."""
 
-from django.urls import path
+from django.urls import re_path
 
 from .consumers import WallConsumer
 
-websocket_urlpatterns = [path("ws/wall/", WallConsumer.as_asgi())]
+
+async def no_such_socket(scope: dict, receive, send) -> None:
+    """Refuse a handshake to a path with no socket (a probe, a client of another app) with a close
+    before accept, which every server answers 403. Without this route Channels' router raises
+    "No route found" and the server answers 500 with an ERROR traceback. Not ASGI's denial response
+    (a 404): uvicorn 0.54's websockets-sansio logs an ERROR after sending one."""
+    message = await receive()
+    if message["type"] == "websocket.connect":
+        await send({"type": "websocket.close", "code": 1000})
+
+
+websocket_urlpatterns = [
+    # Without the trailing slash too: a hand-written client's natural spelling.
+    re_path(r"^ws/wall/?$", WallConsumer.as_asgi()),
+    re_path(r"", no_such_socket),
+]

@@ -6,6 +6,7 @@ import hashlib
 import random
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,6 +24,8 @@ from .selectors import participant_with_username
 from .throttle import parse_rate
 
 _USERNAME_RE = re.compile(USERNAME_PATTERN)
+# What secrets.token_urlsafe(32) makes; anything else owns no name and costs no database read.
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 # Not the global `random`: whatever seeds it (a test library, a plugin) would make names repeat.
 _names = random.SystemRandom()
 _ADJECTIVES = [
@@ -90,7 +93,7 @@ def username_problem(username: str) -> str | None:
     low, high = settings.WALL_USERNAME_MIN, settings.WALL_USERNAME_MAX
     if not low <= len(username) <= high:
         return f"A name has {low} to {high} characters."
-    if not _USERNAME_RE.match(username):
+    if not _USERNAME_RE.fullmatch(username):
         return "A name uses letters, digits, _ and - only."
     return None
 
@@ -124,7 +127,9 @@ def participant_claim_random() -> Claim:
 
 
 def participant_by_token(*, token: str) -> Claim:
-    """The participant that owns `token`; raises invalid_token."""
+    """The participant that owns `token` (exactly: no trailing newline or space); raises invalid_token."""
+    if not _TOKEN_RE.fullmatch(token):
+        raise WallError("invalid_token", "This token owns no name; choose a name again.")
     participant = Participant.objects.filter(token_hash=hash_token(token)).first()
     if participant is None:
         raise WallError("invalid_token", "This token owns no name; choose a name again.")
@@ -136,9 +141,41 @@ def participant_touch(*, participant_id: int) -> None:
     Participant.objects.filter(pk=participant_id).update(last_seen_at=timezone.now())
 
 
+# What shows nothing on its own, by Unicode general category: controls (Cc), format characters (Cf:
+# zero-width space, soft hyphen, BOM, word joiner, bidi and tag characters) and separators (Zs, Zl, Zp);
+# plus the few letters and symbols that render blank (Hangul fillers, the braille blank) or only pick a
+# variant of a neighbour (Unicode's Default_Ignorable_Code_Point that are not Cf). The page applies the
+# same rule before enabling Send: wall/static/wall/text.js, held equal by tests/test_text.py.
+BLANK_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+BLANK_RANGES = (
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x115F, 0x1160),  # Hangul choseong and jungseong fillers
+    (0x17B4, 0x17B5),  # Khmer inherent vowels
+    (0x180B, 0x180F),  # Mongolian free variation selectors
+    (0x2800, 0x2800),  # braille pattern blank
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
+    (0xE0100, 0xE01EF),  # variation selectors supplement
+)
+
+
+def is_blank(text: str) -> bool:
+    """True when `text` would show nothing: every character is one of the above (or there are none)."""
+    return all(_shows_nothing(char) for char in text)
+
+
+def _shows_nothing(char: str) -> bool:
+    if unicodedata.category(char) in BLANK_CATEGORIES:
+        return True
+    return any(low <= ord(char) <= high for low, high in BLANK_RANGES)
+
+
 def clean_content(content: str) -> str:
-    """Trim and check a post's text; raises empty or too_long."""
+    """Trim and check a post's text; raises too_long. Text that shows nothing (is_blank) becomes ""."""
     content = content.strip()
+    if is_blank(content):
+        return ""
     if len(content) > settings.WALL_CONTENT_MAX:
         raise WallError(
             "too_long",

@@ -20,7 +20,7 @@ from .live.sharedstore import get_redis, key, redis_enabled
 
 logger = logging.getLogger(__name__)
 
-_RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smh])\s*$")
+_RATE_RE = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]*)\s*([smh])\s*")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
 
 
@@ -34,7 +34,7 @@ def parse_rate(text: str) -> Rate | None:
     """'5/10s' → Rate(5, 10); 'off' → None (no limit)."""
     if text.strip().lower() == "off":
         return None
-    match = _RATE_RE.match(text)
+    match = _RATE_RE.fullmatch(text)
     if not match:
         raise ImproperlyConfigured(f"A rate looks like '5/10s' or 'off', got {text!r}")
     count, amount, unit = match.groups()

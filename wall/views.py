@@ -6,7 +6,6 @@ import asyncio
 import logging
 import re
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFilesSent
 from django.db import DatabaseError, connection
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.static import serve
 
 from . import selectors, services
+from .db import database_sync_to_async
 from .errors import WallError
 from .images import ImageRefused
 from .live.sharedstore import get_redis, redis_enabled
@@ -42,12 +42,15 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
+username_is_taken = database_sync_to_async(selectors.username_is_taken)
+
+
 @require_GET
-def username_availability(request: HttpRequest, username: str) -> JsonResponse:
+async def username_availability(request: HttpRequest, username: str) -> JsonResponse:
     """Whether a name can be claimed: invalid names are a 200 with available false."""
     if services.username_problem(username):
         return JsonResponse({"username": username, "available": False, "reason": "invalid"})
-    taken = selectors.username_is_taken(username=username)
+    taken = await username_is_taken(username=username)
     return JsonResponse({"username": username, "available": not taken, "reason": "taken" if taken else None})
 
 
@@ -65,15 +68,23 @@ def _refusal(reason: str, status: int) -> JsonResponse:
 # nor read the token from our localStorage. So a forged cross-site request is simply a 403.
 @csrf_exempt
 @require_POST
-def image_upload(request: HttpRequest) -> JsonResponse:
-    """POST /api/images/: multipart field `file`, header X-Wall-Token; 201 {"id", "url"} (protocol.md)."""
+async def image_upload(request: HttpRequest) -> JsonResponse:
+    """POST /api/images/: multipart field `file`, header X-Wall-Token; 201 {"id", "url"} (protocol.md).
+
+    Parsing, Pillow and the database all run in a database thread (wall/db.py), off the event loop
+    and off the one thread Django runs sync views on."""
+    return await _image_upload(request)
+
+
+@database_sync_to_async
+def _image_upload(request: HttpRequest) -> JsonResponse:
     token = request.headers.get("X-Wall-Token", "").strip()
     if not token or len(token) > 200:
         return _refusal("Send the X-Wall-Token header with the token of your name.", 403)
     try:
         claim = services.participant_by_token(token=token)
     except WallError as error:
-        return _refusal(error.message, 403)
+        return _refusal(error.message, _status(error))
     if claim.is_banned:
         return _refusal("A moderator banned this name from the wall.", 403)
     limit = settings.WALL_IMAGE_MAX_BYTES
@@ -97,13 +108,18 @@ def image_upload(request: HttpRequest) -> JsonResponse:
     except ImageRefused as refused:
         return _refusal(refused.reason, refused.status)
     except WallError as error:
-        return _refusal(error.message, 403)
+        return _refusal(error.message, _status(error))
     return JsonResponse(image, status=201)
+
+
+def _status(error: WallError) -> int:
+    """A refusal of the uploader is 403; a database that timed out (wall.db.DatabaseTimeout) is 503."""
+    return 503 if error.code == "unavailable" else 403
 
 
 # Only what services.image_upload writes can be served from MEDIA_ROOT: re-encoded images, with their
 # type fixed by the extension it chose. Anything else that lands there (by hand, by a bug) is a 404.
-_MEDIA_FILE = re.compile(r"^images/\d{4}/\d{2}/[A-Za-z0-9_-]{1,80}\.(png|jpg|webp)$")
+_MEDIA_FILE = re.compile(r"images/[0-9]{4}/[0-9]{2}/[A-Za-z0-9_-]{1,80}\.(png|jpg|webp)")
 _MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 # The same policy as the compose proxy's /media/: an image opened on its own runs nothing.
 MEDIA_CONTENT_SECURITY_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
@@ -112,7 +128,7 @@ MEDIA_CONTENT_SECURITY_POLICY = "default-src 'none'; img-src 'self'; style-src '
 @require_safe
 def media_file(request: HttpRequest, path: str) -> HttpResponse:
     """An uploaded image under MEDIA_ROOT, with its exact type and nosniff (any DJANGO_DEBUG)."""
-    match = _MEDIA_FILE.match(path)
+    match = _MEDIA_FILE.fullmatch(path)
     if not match:
         raise Http404("No such image.")
     response = serve(request, path, document_root=settings.MEDIA_ROOT)
@@ -148,7 +164,7 @@ async def _bus_ok() -> bool:
 
 async def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and the bus (channel_layer in the contract) answer, else 503."""
-    # Like every database call from async code: stale connections are closed around it.
+    # Like every database call from async code: in a database thread, stale connections closed around it.
     database = await database_sync_to_async(_database_ok)()
     layer = await _bus_ok()
     body = {"database": "ok" if database else "down", "channel_layer": "ok" if layer else "down"}

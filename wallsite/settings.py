@@ -120,7 +120,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE", "timeout": 20}
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # Per connection: a query waiting on a lock (another process's transaction, an admin bulk action)
+    # or running too long fails (`unavailable`, nothing saved) instead of holding its socket. 0 = off.
+    _timeouts = {
+        "lock_timeout": env_float("WALL_DB_LOCK_TIMEOUT", 5),
+        "statement_timeout": env_float("WALL_DB_STATEMENT_TIMEOUT", 30),
+    }
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _flags = [f"-c {name}={int(value * 1000)}" for name, value in _timeouts.items()]
+    _options["options"] = " ".join([_options.get("options", ""), *_flags]).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Database threads per process for async code (wall/db.py), each with its own connection on PostgreSQL:
+# processes x WALL_DB_THREADS (+ 1 each for the admin's thread) must stay under max_connections (100).
+WALL_DB_THREADS = env_int("WALL_DB_THREADS", 10)
 
 # Shared state: Redis when REDIS_URL is set, else this process only (the embedded default).
 REDIS_URL = env("REDIS_URL")

@@ -88,7 +88,7 @@ def _address_key(address: str) -> str:
 async def connection_open(*, address: str | None, socket_id: str) -> bool:
     """Count a new socket of `address`; False (and not counted) when the address is at its limit.
 
-    A counted socket must be refreshed by its process (wall.heartbeat) and closed with
+    A counted socket must be refreshed by its process (wall.live.heartbeat) and closed with
     connection_close.
     """
     limit = settings.WALL_SOCKETS_PER_IP

@@ -7,10 +7,10 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from channels.db import database_sync_to_async
 from redis.exceptions import RedisError
 
 from .. import protocol, selectors
+from ..db import database_sync_to_async
 from . import presence
 from .loops import per_loop
 

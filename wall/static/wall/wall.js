@@ -8,6 +8,7 @@ import { Outbox } from "./outbox.js";
 import { People } from "./people.js";
 import { el, refreshTimes } from "./render.js";
 import { WallSocket } from "./socket.js";
+import { isBlank } from "./text.js";
 
 const MAX_POSTS = 3000;
 const HISTORY_PAGE = 50;
@@ -392,7 +393,7 @@ function submit() {
   const content = ui.draft.value.trim();
   const length = [...content].length;
   if (attachment.present && !attachment.ready) return; // The composer shows why it cannot be posted.
-  if ((length === 0 && !attachment.ready) || length > config.contentMax) return;
+  if ((isBlank(content) && !attachment.ready) || length > config.contentMax) return;
   const image = attachment.ready ? attachment.take() : null;
   outbox.add(
     content,
@@ -419,7 +420,7 @@ function onDraftInput() {
 
 function sendTyping() {
   const now = Date.now();
-  if (!state.joined || !ui.draft.value.trim() || now - state.lastTypingSent < TYPING_EVERY_MS) return;
+  if (!state.joined || isBlank(ui.draft.value) || now - state.lastTypingSent < TYPING_EVERY_MS) return;
   if (socket.send("typing")) state.lastTypingSent = now;
 }
 
@@ -568,7 +569,8 @@ function renderComposer() {
   ui.draft.disabled = !named;
   ui.draft.placeholder = named ? "Write a post…" : "Choose a name to post";
   const refusedImage = attachment.present && !attachment.ready;
-  ui.send.disabled = !named || (length === 0 && !attachment.ready) || length > max || refusedImage;
+  const blank = isBlank(ui.draft.value);
+  ui.send.disabled = !named || (blank && !attachment.ready) || length > max || refusedImage;
   ui.attach.disabled = !named;
   ui.counter.textContent = `${length} / ${max}`;
   ui.counter.classList.toggle("is-near", length >= max * 0.9 && length <= max);

@@ -1,0 +1,85 @@
+"""The one road from async code to the ORM: a bounded pool of database threads (docs/decisions.md)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+from asgiref.sync import SyncToAsync
+from django.conf import settings
+from django.db import OperationalError, close_old_connections
+
+from .errors import WallError
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# PostgreSQL's lock_not_available (past lock_timeout) and query_canceled (past statement_timeout).
+TIMEOUT_SQLSTATES = frozenset({"55P03", "57014"})
+
+
+class DatabaseTimeout(WallError, OperationalError):
+    """A query that waited past WALL_DB_LOCK_TIMEOUT or WALL_DB_STATEMENT_TIMEOUT; its transaction was
+    rolled back, so nothing was saved. A WallError (`unavailable`: the client is told to try again)
+    and a DatabaseError (code that handles those, such as the connect path, handles it too)."""
+
+    def __init__(self) -> None:
+        WallError.__init__(self, "unavailable", "The wall's database is busy; nothing was saved. Try again.")
+
+
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=settings.WALL_DB_THREADS, thread_name_prefix="wall-db")
+        return _pool
+
+
+def _one_writer() -> bool:
+    """SQLite takes one writer at a time: its calls stay on Channels' one thread-sensitive thread."""
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+
+def _call(func: Callable[..., R], /, *args: object, **kwargs: object) -> R:
+    """Run in a database thread, with Channels' connection hygiene: stale or broken connections of
+    this thread are closed before and after (CONN_MAX_AGE holds per thread)."""
+    close_old_connections()
+    try:
+        return func(*args, **kwargs)
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) not in TIMEOUT_SQLSTATES:
+            raise
+        # Another transaction held a lock (or the query ran) too long: an outage to retry, not a bug.
+        logger.warning("database timeout in %s: %s", getattr(func, "__qualname__", func), error.__cause__)
+        raise DatabaseTimeout() from error
+    finally:
+        close_old_connections()
+
+
+def database_sync_to_async(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """`func` (sync ORM code) as a coroutine function that runs off the event loop.
+
+    In place of channels.db.database_sync_to_async, which runs every call of the process on one
+    thread, so one query waiting on a lock holds up every other socket (django/channels#2132). Here,
+    on PostgreSQL, calls run on a pool of WALL_DB_THREADS threads, each with its own connection;
+    on SQLite, on that one thread. A lock or statement timeout raises DatabaseTimeout.
+    """
+
+    @functools.wraps(func)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        call = functools.partial(_call, func, *args, **kwargs)
+        if _one_writer():
+            return await SyncToAsync(call, thread_sensitive=True)()
+        return await SyncToAsync(call, thread_sensitive=False, executor=_executor())()
+
+    return run
