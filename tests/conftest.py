@@ -202,6 +202,11 @@ async def sockets(layer):
 @pytest.fixture
 def test_database_url() -> str:
     """DATABASE_URL of the test database pytest-django made (PostgreSQL pass only), for servers."""
+    return postgres_test_database_url()
+
+
+def postgres_test_database_url() -> str:
+    """The test database's URL once pytest-django made it; skipped outside the PostgreSQL pass."""
     from django.db import connection
 
     if connection.vendor != "postgresql":

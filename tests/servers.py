@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,14 +85,20 @@ COMMANDS = {
 
 
 def start_server(
-    kind: str, env: dict[str, str], log_dir: Path, name: str | None = None, port: int | None = None
+    kind: str,
+    env: dict[str, str],
+    log_dir: Path,
+    name: str | None = None,
+    port: int | None = None,
+    command: Callable[[int], list[str]] | None = None,
 ) -> ServerProcess:
-    """Start the wall under `kind` (on a free port unless given) and wait for /healthz."""
+    """Start the wall under `kind` (on a free port unless given) and wait for /healthz.
+    `command` gives the interpreter's arguments for a port instead of COMMANDS[kind]."""
     port = port or free_port()
     name = name or kind
     log_path = log_dir / f"{name}-{port}.log"
     process = subprocess.Popen(
-        [sys.executable, *COMMANDS[kind](port)],
+        [sys.executable, *(command or COMMANDS[kind])(port)],
         cwd=ROOT,
         env=env,
         stdout=log_path.open("w"),
