@@ -8,9 +8,11 @@ import shutil
 import socket
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
+import psycopg
 import pytest
 from channels.testing import WebsocketCommunicator
 
@@ -253,3 +255,22 @@ def own_redis(workdir):
     redis.start()
     yield redis
     redis.stop()
+
+
+@pytest.fixture(scope="module")
+def own_database_url() -> Iterator[str]:
+    """A PostgreSQL database of the module's own, dropped after it (PostgreSQL pass only), for
+    server processes beside a browser: Playwright's sync API keeps an event loop running, where
+    Django refuses a django_db mark's teardown flush, and without any such mark in the session
+    pytest-django makes no test database at all."""
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith("postgres"):
+        pytest.skip("multi-process tests run in the PostgreSQL pass (make test-services)")
+    server = urlparse(base)
+    name = f"wall_notice_{uuid.uuid4().hex[:8]}"
+    admin = f"host={server.hostname} port={server.port or 5432} user={server.username} dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    yield server._replace(path=f"/{name}").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE {name} WITH (FORCE)")

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
-from urllib.parse import urlparse
 
-import psycopg
 import pytest
 from playwright.sync_api import expect
 
@@ -18,33 +14,16 @@ from tests.servers import ROOT, migrate, running_servers, server_env
 
 from .conftest import TEST_REDIS_URL, require_service
 
-# No django_db mark: Playwright's sync API keeps an event loop running, where Django refuses the
-# mark's teardown flush. The servers get a database of their own instead.
+# No django_db mark (see conftest.own_database_url).
 pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]
 
 TEXT = "Maintenance at 18:00: the wall restarts for a minute"
 
 
-@pytest.fixture(scope="module")
-def database_url() -> Iterator[str]:
-    """A PostgreSQL database of this module's own, dropped after it (PostgreSQL pass only)."""
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith("postgres"):
-        pytest.skip("multi-process tests run in the PostgreSQL pass (make test-services)")
-    server = urlparse(base)
-    name = f"wall_notice_{uuid.uuid4().hex[:8]}"
-    admin = f"host={server.hostname} port={server.port or 5432} user={server.username} dbname=postgres"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f"CREATE DATABASE {name}")
-    yield server._replace(path=f"/{name}").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE {name} WITH (FORCE)")
-
-
-def test_a_notice_from_manage_py_shows_on_every_page_until_dismissed(database_url, browser, workdir):
+def test_a_notice_from_manage_py_shows_on_every_page_until_dismissed(own_database_url, browser, workdir):
     require_service(TEST_REDIS_URL, 6379, "Redis")
     env = server_env(
-        DATABASE_URL=database_url,
+        DATABASE_URL=own_database_url,
         REDIS_URL=TEST_REDIS_URL,
         WALL_REDIS_PREFIX=f"wallnotice-{uuid.uuid4().hex[:8]}",
         DJANGO_CONN_MAX_AGE="0",

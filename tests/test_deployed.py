@@ -32,13 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Browser, Page, expect
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from .browser_support import choose_name, open_wall, posts, save_screenshot, send, status
-from .conftest import TEST_REDIS_URL, postgres_test_database_url, require_service
+from .conftest import TEST_REDIS_URL, require_service
 from .imagefiles import png
 from .proxy import DEPLOY_CONF, DeployConfChanged, local_substitutions, render, start_nginx
 from .servers import ROOT, ServerProcess, free_port, migrate, server_env, start_server
@@ -178,14 +177,14 @@ def collectstatic(env: dict[str, str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def deployment(django_db_setup, django_db_blocker) -> Iterator[Deployment]:
+def deployment(own_database_url) -> Iterator[Deployment]:
     """nginx on a free port with deploy/nginx.conf, balancing one uvicorn and one daphne that share
     the test database, one Redis prefix, MEDIA_ROOT and the static root, with compose's settings."""
     from .proxy import nginx_binary
 
     nginx_binary()
     require_service(TEST_REDIS_URL, 6379, "Redis")
-    database_url = postgres_test_database_url()
+    database_url = own_database_url
     # nginx's workers drop root: the folder must be readable by them (mkdtemp makes it private).
     workdir = Path(tempfile.mkdtemp(prefix="wall-deployed-"))
     workdir.chmod(0o755)
@@ -200,7 +199,7 @@ def deployment(django_db_setup, django_db_blocker) -> Iterator[Deployment]:
         DJANGO_ALLOWED_HOSTS="localhost,127.0.0.1,[::1]",
         DJANGO_CSRF_TRUSTED_ORIGINS=proxied,
         DATABASE_URL=database_url,
-        DJANGO_CONN_MAX_AGE="0",  # the test database is dropped at the end of the session
+        DJANGO_CONN_MAX_AGE="0",  # its database is dropped after the module (conftest.own_database_url)
         REDIS_URL=TEST_REDIS_URL,
         WALL_REDIS_PREFIX=f"walldeployed-{os.getpid()}-{uuid.uuid4().hex[:8]}",
         DJANGO_STATIC_ROOT=str(static_root),
@@ -228,8 +227,6 @@ def deployment(django_db_setup, django_db_blocker) -> Iterator[Deployment]:
             nginx.stop()
         for server in servers.values():
             server.stop()
-        with django_db_blocker.unblock():
-            call_command("flush", interactive=False, verbosity=0)  # as a transactional test would
         if not os.environ.get("WALL_TEST_KEEP_LOGS"):
             shutil.rmtree(workdir, ignore_errors=True)
 
