@@ -203,3 +203,39 @@ def test_compose_refuses_to_render_without_a_secret_key(empty_env_file):
     result = run_config(compose_binary(), empty_env_file, None)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("service", ["prometheus", "grafana"])
+def test_monitoring_runs_only_with_its_profile(config, service):
+    assert config["services"][service]["profiles"] == ["monitoring"]
+
+
+def test_prometheus_scrapes_each_wall_process_with_the_token():
+    text = (ROOT / "deploy" / "prometheus.yml").read_text()
+    assert '"web:8000", "web2:8000"' in text
+    assert "credentials_file: /tmp/wall-metrics-token" in text
+
+
+def test_the_proxy_never_serves_metrics():
+    assert re.search(r"location = /metrics \{\s*return 404;", (ROOT / "deploy" / "nginx.conf").read_text())
+
+
+def test_every_metric_the_dashboard_charts_is_exported():
+    """Each metric name in the Grafana dashboard's queries is one the wall or django-prometheus exports."""
+    from prometheus_client import REGISTRY
+
+    import wall.live.registry  # noqa: F401 (registers the socket gauges' functions)
+
+    exported = {sample.name for family in REGISTRY.collect() for sample in family.samples}
+    exported |= {family.name for family in REGISTRY.collect()}
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "dashboards" / "wall.json").read_text())
+    queried = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b((?:wall|django)_[a-z_]+)", target["expr"])
+    }
+    wall_names = {name for name in queried if name.startswith("wall_")}
+    histogram_parts = {f"{name}_bucket" for name in exported} | {f"{name}_total" for name in exported}
+    assert wall_names - exported - histogram_parts == set()
+    assert {"django_http_requests_total_by_method_total", "django_db_execute_total"} <= queried

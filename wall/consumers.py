@@ -12,7 +12,8 @@ from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from . import protocol, selectors, services
+from . import metrics, protocol, selectors, services
+from .dashboard import watchers
 from .db import database_sync_to_async
 from .errors import WallError
 from .live import connections, presence
@@ -64,7 +65,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         self.address = connections.client_address(self.scope)
         if not await connections.connection_open(address=self.address, socket_id=socket_id):
             await self.accept()
-            await self._send_frame(protocol.error_event(connections.too_many_sockets()))
+            await self._send_error(connections.too_many_sockets())
             await self.close(code=CLOSE_TRY_LATER)
             return
         self.writer = SocketWriter(socket_id, self.base_send, self._close_with)
@@ -129,22 +130,30 @@ class WallConsumer(AsyncWebsocketConsumer):
             self.writer.stop()
             await self.close(code=1009, reason="Frame too large")
             return
-        client_id = None
+        client_id = event_type = None
+        context = {"socket_id": self.writer.socket_id}
         try:
             command = protocol.parse_frame(text_data)
-            client_id = getattr(command, "client_id", None)
+            client_id, event_type = getattr(command, "client_id", None), command.kind
+            context["event_type"] = event_type
             await self._handlers[type(command)](self, command)
         except WallError as error:
+            logger.info(
+                "refused %s: %s",
+                event_type or "frame",
+                error.code,
+                extra={**context, "error_code": error.code},
+            )
             await self._send_error(error, client_id)
         except DatabaseError:
-            logger.exception("database error handling a frame")
+            logger.exception("database error handling a frame", extra=context)
             await self._send_error(UNAVAILABLE, client_id)
         except RedisError:
-            logger.warning("shared store error handling a frame", exc_info=True)
+            logger.warning("shared store error handling a frame", exc_info=True, extra=context)
             await self._send_error(SHARED_STORE_DOWN, client_id)
         except Exception:
             # A bug must not kill the consumer (its disconnect cleanup would never run).
-            logger.exception("unexpected error handling a frame")
+            logger.exception("unexpected error handling a frame", extra=context)
             await self._send_error(SERVER_FAILED, client_id)
 
     # --- commands ------------------------------------------------------------------------------
@@ -196,12 +205,13 @@ class WallConsumer(AsyncWebsocketConsumer):
         async with throttled(
             scope="post", subject=str(user.id), rate=parse_rate(settings.WALL_POST_RATE)
         ) as hit:
-            result = await post_create(
-                author_id=user.id,
-                content=command.content,
-                client_id=command.client_id,
-                image_id=command.image_id,
-            )
+            with metrics.timed(metrics.POST_SAVE_SECONDS):
+                result = await post_create(
+                    author_id=user.id,
+                    content=command.content,
+                    client_id=command.client_id,
+                    image_id=command.image_id,
+                )
             hit.counts = result.created
         if result.hidden:
             # A resend of a post a moderator hid meanwhile: the page drops its pending copy.
@@ -267,4 +277,31 @@ class WallConsumer(AsyncWebsocketConsumer):
                 self.writer.closing = True
 
     async def _send_error(self, error: WallError, client_id: str | None = None) -> None:
+        metrics.refused(error.code)
         await self._send_frame(protocol.error_event(error, client_id))
+
+
+class DashboardConsumer(AsyncWebsocketConsumer):
+    """The admin dashboard's socket: staff only (the Django session, never the client's word), fed
+    by wall.dashboard; anything it sends is ignored."""
+
+    channel_layer_alias = None  # as WallConsumer: no channel of its own
+    writer: SocketWriter | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not (user.is_active and user.is_staff):
+            await self.close()  # before accept: the handshake is refused with 403
+            return
+        await self.accept()
+        self.writer = SocketWriter(uuid.uuid4().hex, self.base_send, self._close_with)
+        self.writer.go_live(frozenset())
+        watchers().add(self.writer)
+
+    async def disconnect(self, code: int) -> None:
+        if self.writer is not None:
+            self.writer.stop()
+            watchers().discard(self.writer)
+
+    async def _close_with(self, code: int) -> None:
+        await self.close(code=code)

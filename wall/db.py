@@ -11,8 +11,9 @@ from typing import ParamSpec, TypeVar
 
 from asgiref.sync import SyncToAsync
 from django.conf import settings
-from django.db import OperationalError, close_old_connections
+from django.db import OperationalError, close_old_connections, connections
 
+from . import metrics
 from .errors import WallError
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def _executor() -> ThreadPoolExecutor:
 
 def _one_writer() -> bool:
     """SQLite takes one writer at a time: its calls stay on Channels' one thread-sensitive thread."""
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    return connections["default"].vendor == "sqlite"  # also under django-prometheus' wrapper
 
 
 def _call(func: Callable[..., R], /, *args: object, **kwargs: object) -> R:
@@ -75,11 +76,14 @@ def database_sync_to_async(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     on SQLite, on that one thread. A lock or statement timeout raises DatabaseTimeout.
     """
 
+    name = getattr(func, "__name__", "call")
+
     @functools.wraps(func)
     async def run(*args: P.args, **kwargs: P.kwargs) -> R:
         call = functools.partial(_call, func, *args, **kwargs)
-        if _one_writer():
-            return await SyncToAsync(call, thread_sensitive=True)()
-        return await SyncToAsync(call, thread_sensitive=False, executor=_executor())()
+        with metrics.timed(metrics.DATABASE_SECONDS, name):
+            if _one_writer():
+                return await SyncToAsync(call, thread_sensitive=True)()
+            return await SyncToAsync(call, thread_sensitive=False, executor=_executor())()
 
     return run

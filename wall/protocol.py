@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from django.conf import settings
@@ -16,12 +16,14 @@ from .errors import WallError
 
 @dataclass(frozen=True)
 class Join:
+    kind: ClassVar[str] = "join"
     username: str | None
     token: str | None
 
 
 @dataclass(frozen=True)
 class SendMessage:
+    kind: ClassVar[str] = "message"
     content: str
     client_id: str | None
     image_id: str | None
@@ -29,21 +31,23 @@ class SendMessage:
 
 @dataclass(frozen=True)
 class Typing:
-    pass
+    kind: ClassVar[str] = "typing"
 
 
 @dataclass(frozen=True)
 class Read:
+    kind: ClassVar[str] = "read"
     message_id: int
 
 
 @dataclass(frozen=True)
 class Ping:
-    pass
+    kind: ClassVar[str] = "ping"
 
 
 @dataclass(frozen=True)
 class History:
+    kind: ClassVar[str] = "history"
     before: int
     limit: int
 

@@ -1,8 +1,9 @@
-"""WebSocket routes: the wall, and a plain refusal for every other path."""
+"""WebSocket routes: the wall, the admin dashboard, and a plain refusal for every other path."""
 
+from channels.auth import AuthMiddlewareStack
 from django.urls import re_path
 
-from .consumers import WallConsumer
+from .consumers import DashboardConsumer, WallConsumer
 
 
 async def no_such_socket(scope: dict, receive, send) -> None:
@@ -18,5 +19,7 @@ async def no_such_socket(scope: dict, receive, send) -> None:
 websocket_urlpatterns = [
     # Without the trailing slash too: a hand-written client's natural spelling.
     re_path(r"^ws/wall/?$", WallConsumer.as_asgi()),
+    # Staff only: the Django session says who is connecting (the admin's login).
+    re_path(r"^ws/admin/dashboard/$", AuthMiddlewareStack(DashboardConsumer.as_asgi())),
     re_path(r"", no_such_socket),
 ]

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Count, QuerySet
+from django.db.models.functions import Lower, TruncMinute
+from django.utils import timezone
 
 from .models import Participant, Post
 from .protocol import post_payload
@@ -99,3 +100,22 @@ def read_pointers(*, user_ids: list[str]) -> dict[str, str | None]:
     """Each participant's read pointer (highest post id seen), by user id."""
     rows = Participant.objects.filter(pk__in=[int(uid) for uid in user_ids]).values_list("pk", "last_read_id")
     return {str(pk): (str(last_read) if last_read is not None else None) for pk, last_read in rows}
+
+
+def post_counts_per_minute(*, minutes: int = 60) -> list[int]:
+    """Posts saved in each of the last `minutes` whole minutes up to now, oldest first (hidden ones
+    too: this is activity, for the admin dashboard)."""
+    now = timezone.now().replace(second=0, microsecond=0)
+    since = now - timedelta(minutes=minutes - 1)
+    rows = (
+        Post.objects.filter(created_at__gte=since)
+        .annotate(minute=TruncMinute("created_at"))
+        .values("minute")
+        .annotate(count=Count("id"))
+    )
+    counts = [0] * minutes
+    for row in rows:
+        index = int((row["minute"] - since).total_seconds() // 60)
+        if 0 <= index < minutes:
+            counts[index] = row["count"]
+    return counts

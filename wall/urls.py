@@ -9,4 +9,5 @@ urlpatterns = [
     path("api/usernames/<str:username>", views.username_availability, name="username-availability"),
     path("api/images/", views.image_upload, name="image-upload"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics_export, name="metrics"),
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import logging
 import re
 
@@ -15,8 +17,9 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.static import serve
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from . import selectors, services
+from . import metrics, selectors, services
 from .db import database_sync_to_async
 from .errors import WallError
 from .images import ImageRefused
@@ -59,6 +62,7 @@ _MULTIPART_SLACK = 64 * 1024
 
 
 def _refusal(reason: str, status: int) -> JsonResponse:
+    metrics.refused(f"http_{status}")
     return JsonResponse({"error": reason}, status=status)
 
 
@@ -169,3 +173,33 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     layer = await _bus_ok()
     body = {"database": "ok" if database else "down", "channel_layer": "ok" if layer else "down"}
     return JsonResponse(body, status=200 if database and layer else 503)
+
+
+@require_GET
+def metrics_export(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics of this process (wall.metrics), when WALL_METRICS=1: 404 otherwise; 401
+    without the bearer token WALL_METRICS_TOKEN from an address outside WALL_METRICS_ALLOW; 403
+    with a wrong one."""
+    if not settings.WALL_METRICS:
+        raise Http404("Metrics are off (WALL_METRICS).")
+    supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    token = settings.WALL_METRICS_TOKEN
+    if not (token and supplied and hmac.compare_digest(supplied, token)) and not _metrics_address_allowed(
+        request.META.get("REMOTE_ADDR", "")
+    ):
+        if supplied:
+            return HttpResponse("Wrong metrics token.\n", status=403, content_type="text/plain")
+        response = HttpResponse("Send the metrics token: Authorization: Bearer ...\n", status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+
+
+def _metrics_address_allowed(address: str) -> bool:
+    try:
+        client = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(
+        client in ipaddress.ip_network(allowed, strict=False) for allowed in settings.WALL_METRICS_ALLOW
+    )

@@ -7,6 +7,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from wallsite.channel_layers import channel_layers
+from wallsite.logging_config import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -166,6 +167,14 @@ CHANNEL_LAYERS = channel_layers(
 WALL_GAP_WINDOW = env_float("WALL_GAP_WINDOW", 1.0)
 WALL_TAIL_CHECK = env_float("WALL_TAIL_CHECK", 2.0)
 
+# Prometheus metrics at /metrics (wall/metrics.py), off by default. With them on, a scrape needs
+# the bearer token WALL_METRICS_TOKEN or an address in WALL_METRICS_ALLOW (default: loopback).
+WALL_METRICS = env_bool("WALL_METRICS", False)
+WALL_METRICS_TOKEN = env("WALL_METRICS_TOKEN")
+WALL_METRICS_ALLOW = env_list("WALL_METRICS_ALLOW") or ["127.0.0.1/8", "::1/128"]
+# Seconds between updates of the admin dashboard (wall/dashboard.py) and of each process's report.
+WALL_DASHBOARD_INTERVAL = 2.0
+
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -176,6 +185,22 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+if WALL_METRICS:
+    # django-prometheus: Django's own request, database and cache metrics, through its wrappers.
+    INSTALLED_APPS.append("django_prometheus")
+    MIDDLEWARE = [
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        *MIDDLEWARE,
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+    ]
+    DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+        "django.db.backends.", "django_prometheus.db.backends."
+    )
+    # Its Redis cache wrapper needs django-redis, not Django's own RedisCache: only locmem is wrapped.
+    CACHES["default"]["BACKEND"] = CACHES["default"]["BACKEND"].replace(
+        "django.core.cache.backends.locmem.", "django_prometheus.cache.backends.locmem."
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -221,13 +246,13 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
-}
+# Logs: DJANGO_LOG_FORMAT=text (the default) or json, one object per line (wall/logs.py).
+try:
+    LOGGING = logging_config(
+        log_format=env("DJANGO_LOG_FORMAT", "text"), level=env("DJANGO_LOG_LEVEL", "INFO")
+    )
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
 
 # The wall's own limits (docs/protocol.md).
 WALL_HISTORY_LIMIT = env_int("WALL_HISTORY_LIMIT", 50)

@@ -14,6 +14,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from .. import metrics
 from ..protocol import encode
 from .member import EVENT, GROUP, group_member
 from .positions import position_next
@@ -51,6 +52,7 @@ async def broadcast(
         position = await position_next()
         message = {"type": EVENT, "epoch": position.epoch, "seq": position.seq, **envelope.fields()}
         await get_channel_layer().group_send(GROUP, message)
+        metrics.event_published(frame["type"])
     except Exception:  # Any transport failure: the event is lost, and the loss must be noticed.
         logger.warning("a %s event could not be sent; sockets will resume", frame["type"], exc_info=True)
         group_member().send_failed()

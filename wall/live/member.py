@@ -20,7 +20,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from .. import protocol
+from .. import metrics, protocol
 from .loops import per_loop
 from .positions import Arrival, Position, ReorderBuffer, position_current, position_next
 from .registry import local_sockets
@@ -162,7 +162,9 @@ class GroupMember:
             await position_next()  # a position never sent: every member sees it missing
             self.owed = False
             self._settle(Arrival(lost=True), "an event of this process was not sent")
-        arrival = self.buffer.tail(await position_current())
+        with metrics.timed(metrics.REDIS_SECONDS):
+            current = await position_current()
+        arrival = self.buffer.tail(current)
         if not self.healthy:
             arrival.lost = True
             self.healthy = True

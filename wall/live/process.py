@@ -1,12 +1,15 @@
 """This process's live side as a whole: what starts with its first socket (the group member, the
-presence heartbeat), what stops with its last, and closing every socket on shutdown."""
+presence heartbeat, the process report), what stops with its last, and closing every socket on
+shutdown."""
 
 from __future__ import annotations
 
 import asyncio
 
+from .. import metrics
 from .heartbeat import heartbeat
 from .member import group_member
+from .processes import reporter
 from .registry import local_sockets
 from .writer import SocketWriter
 
@@ -16,6 +19,7 @@ def socket_opened(writer: SocketWriter, address: str | None) -> None:
     local_sockets().add(writer, address)
     group_member().start()
     heartbeat().start()
+    reporter().start()
 
 
 def socket_closed(writer: SocketWriter) -> None:
@@ -26,10 +30,12 @@ def socket_closed(writer: SocketWriter) -> None:
     if not sockets.writers:
         group_member().stop()
         heartbeat().stop()
+        reporter().stop()
 
 
 async def close_every_socket(code: int, flush_seconds: float = 0.3) -> None:
     """Close every socket of this process (graceful shutdown), leaving time for the close frames."""
     for sockets in list(local_sockets.instances.values()):
+        metrics.resumed("restart", len(sockets.writers))
         sockets.close_all(code)
     await asyncio.sleep(flush_seconds)

@@ -5,8 +5,10 @@ the shared store (wall.live.presence)."""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
+from .. import metrics
 from .loops import per_loop
 from .writer import Envelope, SocketWriter
 
@@ -39,13 +41,17 @@ class Registry:
 
     def fan_out(self, envelope: Envelope) -> None:
         """Hand one event to every socket of ours; one ASGI message for all (servers only read it)."""
+        started = time.perf_counter()
         message = {"type": "websocket.send", "text": envelope.text}
-        for writer in list(self.writers.values()):
+        writers = list(self.writers.values())
+        for writer in writers:
             writer.deliver(envelope, message)
+        metrics.event_delivered(envelope.kind, len(writers), time.perf_counter() - started)
 
     def resume_all(self, reason: str) -> None:
         """Events may have been missed: every socket of ours closes (1012) and its page resumes."""
         logger.warning("%s: closing %d sockets so that their pages resume", reason, len(self.writers))
+        metrics.resumed("gap", len(self.writers))
         for writer in list(self.writers.values()):
             writer.resume()
 
@@ -55,3 +61,15 @@ class Registry:
 
 
 local_sockets = per_loop(Registry)  # the running loop's registry
+
+
+def _count(attribute: str, distinct: bool = False) -> int:
+    """For the gauges, read at scrape time: sockets (or distinct joined users) over every loop."""
+    registries = list(local_sockets.instances.values())
+    if distinct:
+        return len({user_id for registry in registries for user_id, _ in registry.joined.values()})
+    return sum(len(getattr(registry, attribute)) for registry in registries)
+
+
+metrics.SOCKETS_OPEN.labels(metrics.PROCESS).set_function(lambda: _count("writers"))
+metrics.USERS_JOINED.labels(metrics.PROCESS).set_function(lambda: _count("joined", distinct=True))

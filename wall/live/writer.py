@@ -12,6 +12,8 @@ from typing import Any
 
 from django.conf import settings
 
+from .. import metrics
+
 logger = logging.getLogger(__name__)
 
 # RFC 6455 close codes a live socket is closed with: resume (the server restarts, or events may
@@ -100,6 +102,7 @@ class SocketWriter:
             return
         if len(self.outbox) >= settings.WALL_SOCKET_BACKLOG:
             logger.info("socket fell %d events behind; closing it so it resumes", len(self.outbox))
+            metrics.resumed("backlog")
             self.close_for(CLOSE_TOO_SLOW)
             return
         self.outbox.append(envelope)

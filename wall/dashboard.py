@@ -1,0 +1,87 @@
+"""The admin dashboard's live feed: one `dashboard` frame every WALL_DASHBOARD_INTERVAL seconds to
+each staff socket of this process, built once per tick for all of them (docs/protocol.md, "Admin
+dashboard socket")."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.conf import settings
+from redis.exceptions import RedisError
+
+from . import selectors
+from .db import database_sync_to_async
+from .live import presence
+from .live.loops import per_loop
+from .live.processes import process_reports
+from .live.writer import Envelope, SocketWriter
+
+logger = logging.getLogger(__name__)
+
+post_counts_per_minute = database_sync_to_async(selectors.post_counts_per_minute)
+PROBLEMS_SHOWN = 10
+
+
+async def dashboard_frame() -> dict:
+    """{"type": "dashboard", "data": {at, online, processes: [{process, sockets, users}],
+    posts_per_minute: [60 counts, oldest first], posts_last_hour, problems: [{at, level, logger,
+    message, process}] newest first}}. The shared store being down leaves its parts empty."""
+    try:
+        online, reports = len(await presence.presence_online()), await process_reports()
+    except RedisError:
+        logger.warning("dashboard: the shared store is unavailable", exc_info=True)
+        online, reports = None, []
+    per_minute = await post_counts_per_minute(minutes=60)
+    problems = sorted(
+        (p for report in reports for p in report["problems"]), key=lambda p: p["at"], reverse=True
+    )
+    return {
+        "type": "dashboard",
+        "data": {
+            "at": datetime.now(UTC).isoformat(),
+            "online": online,
+            "processes": [{k: report[k] for k in ("process", "sockets", "users")} for report in reports],
+            "posts_per_minute": per_minute,
+            "posts_last_hour": sum(per_minute),
+            "problems": problems[:PROBLEMS_SHOWN],
+        },
+    }
+
+
+@dataclass
+class Watchers:
+    """This process's dashboard sockets, and the task that feeds them while there are any."""
+
+    writers: set[SocketWriter] = field(default_factory=set)
+    task: asyncio.Task | None = None
+
+    def add(self, writer: SocketWriter) -> None:
+        self.writers.add(writer)
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._feed(), name="wall-dashboard")
+
+    def discard(self, writer: SocketWriter) -> None:
+        self.writers.discard(writer)
+        if not self.writers and self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    async def _feed(self) -> None:
+        while True:
+            try:
+                frame = await dashboard_frame()
+            except Exception:  # The database is down: try again next tick; the page keeps its last view.
+                logger.warning("dashboard frame failed", exc_info=True)
+            else:
+                text = json.dumps(frame, separators=(",", ":"))
+                envelope, message = Envelope(text, "dashboard"), {"type": "websocket.send", "text": text}
+                for writer in list(self.writers):
+                    writer.deliver(envelope, message)
+            await asyncio.sleep(settings.WALL_DASHBOARD_INTERVAL)
+
+
+watchers = per_loop(Watchers)
