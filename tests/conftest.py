@@ -274,3 +274,20 @@ def own_database_url() -> Iterator[str]:
     yield server._replace(path=f"/{name}").geturl()
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def shared_redis_env(database_url: str, **extra: str) -> dict[str, str]:
+    """Environment for server processes on `database_url` and the shared test Redis under a fresh
+    key prefix, migrated; Redis unreachable skips (a failure under CI)."""
+    from .servers import migrate, server_env
+
+    require_service(TEST_REDIS_URL, 6379, "Redis")
+    env = server_env(
+        DATABASE_URL=database_url,
+        REDIS_URL=TEST_REDIS_URL,
+        WALL_REDIS_PREFIX=f"walltest-{uuid.uuid4().hex[:10]}",
+        DJANGO_CONN_MAX_AGE="0",
+        **extra,
+    )
+    migrate(env)
+    return env

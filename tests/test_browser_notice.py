@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser_support import just_read, open_wall, save_screenshot
-from tests.servers import ROOT, migrate, running_servers, server_env
+from tests.servers import ROOT, running_servers
 
-from .conftest import TEST_REDIS_URL, require_service
+from .conftest import shared_redis_env
 
 # No django_db mark (see conftest.own_database_url).
 pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]
@@ -21,14 +20,7 @@ TEXT = "Maintenance at 18:00: the wall restarts for a minute"
 
 
 def test_a_notice_from_manage_py_shows_on_every_page_until_dismissed(own_database_url, browser, workdir):
-    require_service(TEST_REDIS_URL, 6379, "Redis")
-    env = server_env(
-        DATABASE_URL=own_database_url,
-        REDIS_URL=TEST_REDIS_URL,
-        WALL_REDIS_PREFIX=f"wallnotice-{uuid.uuid4().hex[:8]}",
-        DJANGO_CONN_MAX_AGE="0",
-    )
-    migrate(env)
+    env = shared_redis_env(own_database_url)
     with running_servers(2, env, workdir) as (first, second):
         pages = [open_wall(browser, first.http_url), open_wall(browser, second.http_url)]
         for page in pages:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import urllib.request
-import uuid
 
 import pytest
 from django.test import Client
@@ -13,8 +12,8 @@ from prometheus_client import REGISTRY
 
 from wall import metrics
 
-from .conftest import TEST_REDIS_URL, require_service
-from .servers import migrate, running_servers, server_env
+from .conftest import shared_redis_env
+from .servers import running_servers
 from .wsclient import WallClient
 
 TOKEN = "a-long-random-metrics-token"
@@ -93,17 +92,12 @@ def value(text: str, name: str, **labels: str) -> float:
 @pytest.mark.multiprocess
 @pytest.mark.django_db(transaction=True)
 def test_two_real_processes_each_export_moving_counters(test_database_url, workdir):
-    require_service(TEST_REDIS_URL, 6379, "Redis")
-    env = server_env(
-        DATABASE_URL=test_database_url,
-        REDIS_URL=TEST_REDIS_URL,
-        WALL_REDIS_PREFIX=f"wallmetrics-{uuid.uuid4().hex[:8]}",
-        DJANGO_CONN_MAX_AGE="0",
+    env = shared_redis_env(
+        test_database_url,
         WALL_METRICS="1",
         WALL_METRICS_TOKEN=TOKEN,
         WALL_METRICS_ALLOW="192.0.2.1/32",  # not loopback: the token is what lets the scrape in
     )
-    migrate(env)
     with running_servers(2, env, workdir) as servers:
         before = [scrape(server) for server in servers]
         readers = [WallClient(server.ws_url) for server in servers]

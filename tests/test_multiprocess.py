@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from .conftest import TEST_REDIS_URL, require_service
-from .servers import migrate, running_servers, server_env
+from .conftest import shared_redis_env
+from .servers import running_servers
 from .wsclient import WallClient
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def shared_env(tmp_path, test_database_url) -> dict[str, str]:
-    """Environment for daphne processes sharing this test's database and a fresh Redis prefix."""
-    require_service(TEST_REDIS_URL, 6379, "Redis")
-    env = server_env(
-        DATABASE_URL=test_database_url,
-        REDIS_URL=TEST_REDIS_URL,
-        WALL_REDIS_PREFIX=f"wallmp-{os.getpid()}-{tmp_path.name}",
-        DJANGO_CONN_MAX_AGE="0",
-    )
-    migrate(env)
-    return env
+def shared_env(test_database_url) -> dict[str, str]:
+    """Environment for server processes sharing this test's database and a fresh Redis prefix."""
+    return shared_redis_env(test_database_url)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import urllib.request
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from .conftest import shared_redis_env
 from .servers import migrate, running_servers, server_env, start_server
 from .wsclient import ResumingClient, WallClient
 
@@ -91,18 +92,7 @@ def test_every_post_saved_around_a_redis_restart_reaches_every_client(own_redis,
 
 
 def test_clients_of_a_killed_process_resume_on_another_and_lose_nothing(test_database_url, workdir):
-    from .conftest import TEST_REDIS_URL, require_service
-
-    require_service(TEST_REDIS_URL, 6379, "Redis")
-    env = server_env(
-        DATABASE_URL=test_database_url,
-        REDIS_URL=TEST_REDIS_URL,
-        WALL_REDIS_PREFIX=f"wallkill-{workdir.name}",
-        DJANGO_CONN_MAX_AGE="0",
-        WALL_POST_RATE="off",
-        **FAST_PRESENCE,
-    )
-    migrate(env)
+    env = shared_redis_env(test_database_url, WALL_POST_RATE="off", **FAST_PRESENCE)
     with running_servers(2, env, workdir) as (doomed, survivor):
         on_doomed = ResumingClient([doomed.ws_url, survivor.ws_url])
         on_survivor = ResumingClient([survivor.ws_url])
