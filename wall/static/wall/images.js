@@ -80,7 +80,7 @@ export class Upload {
 
 /**
  * The image attached to the post being written: a preview with its upload progress and a remove
- * button. It uploads as soon as it is attached; `take()` hands it over to the outbox on send.
+ * button. It uploads as soon as it is attached; `take()` hands it over to the pending posts on send.
  */
 export class Attachment {
   /** upload(file) starts an Upload; onChange() runs when the attachment comes, goes or changes state. */

@@ -1,4 +1,4 @@
-// Who the reader is: the saved name and token, and the dialog that picks a name.
+// Who the reader is: the saved name and token, the dialog that picks a name, and the join flow.
 
 const IDENTITY_KEY = "wall.identity";
 const CHECK_DELAY_MS = 250;
@@ -143,5 +143,112 @@ export class NamePicker {
     } catch (error) {
       if (error.name !== "AbortError") this.show("Could not check the name right now.", "");
     }
+  }
+}
+
+// Refusals of a `join` that the join flow answers (the rest are shown as toasts).
+const JOIN_ERRORS = new Set([
+  "username_taken",
+  "invalid_username",
+  "invalid_token",
+  "banned",
+  "unavailable",
+  "rate_limited",
+]);
+const REJOIN_AFTER_MS = 3000;
+
+/**
+ * The join flow: the saved identity, the `join` in flight, and what the server answered.
+ * send(type, data) sends a frame; toast(text) tells the reader; onChange() runs when the name,
+ * the joined state or the ban changes; restart() replaces the socket.
+ */
+export class Membership {
+  constructor({ picker, send, toast, onChange, restart }) {
+    Object.assign(this, { picker, send, toast, onChange, restart });
+    this.identity = loadIdentity(); // {username, token}, saved after a welcome
+    this.me = null; // {id, username} once a socket has joined
+    this.joined = false; // this socket has joined
+    this.joining = null; // the join payload waiting for its answer
+    this.banned = false;
+  }
+
+  /** The reader may post (or will be able to, once joined). */
+  get hasName() {
+    return Boolean(this.identity || this.me) && !this.banned;
+  }
+
+  get username() {
+    return this.me?.username ?? this.identity?.username ?? null;
+  }
+
+  request(payload) {
+    this.joining = payload;
+    this.send("join", payload);
+  }
+
+  /** Join again with the saved token (after a connect, or a `not_joined`). */
+  rejoin() {
+    if (this.identity) this.request({ token: this.identity.token });
+  }
+
+  connected() {
+    if (this.joining) this.send("join", this.joining);
+    else this.rejoin();
+  }
+
+  disconnected() {
+    this.joined = false;
+  }
+
+  welcome({ id, username, token }) {
+    this.me = { id, username };
+    this.joined = true;
+    this.joining = null;
+    this.banned = false;
+    this.identity = { username, token };
+    saveIdentity(this.identity);
+    this.picker.close();
+    this.onChange();
+  }
+
+  setBanned() {
+    this.banned = true;
+    this.onChange();
+  }
+
+  /** True when `error` answers the join in flight (and was handled). */
+  answers(error) {
+    if (!this.joining || !JOIN_ERRORS.has(error.code)) return false;
+    this.failed(error);
+    return true;
+  }
+
+  failed(error) {
+    const payload = this.joining;
+    this.joining = null;
+    if (error.code === "invalid_token") {
+      this.lost("Your saved name is no longer yours. Choose a name again.");
+    } else if (error.code === "banned") {
+      this.picker.close();
+      this.setBanned();
+      this.toast(error.message);
+    } else if (this.picker.isOpen) {
+      this.picker.showError(error.message);
+    } else if (error.code === "unavailable" && payload?.token) {
+      setTimeout(() => this.joined || this.joining || this.request(payload), REJOIN_AFTER_MS);
+    } else {
+      this.toast(error.message);
+    }
+  }
+
+  /** The saved token owns no name any more: forget it and ask for a name again. */
+  lost(message) {
+    forgetIdentity();
+    this.identity = null;
+    this.me = null;
+    this.onChange();
+    this.picker.open(message);
+    // A socket that joined keeps its old name; a fresh one can take a new name.
+    if (this.joined) this.restart();
   }
 }
