@@ -6,6 +6,9 @@ import { isBlank } from "./text.js";
 const DRAFT_KEY = "wall.draft";
 const TYPING_EVERY_MS = 2000;
 const MAX_HEIGHT_PX = 220;
+// On a touch keyboard Enter makes a new line and the Send button sends, as in messaging apps.
+const touchKeyboard = matchMedia("(pointer: coarse)");
+const KEYBOARD_HINT = "Enter to send, Shift+Enter for a new line; paste or drop an image";
 
 export class Composer {
   /**
@@ -21,7 +24,10 @@ export class Composer {
       this.submit();
     });
     ui.draft.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      if (!membership.hasName && !["Tab", "Shift", "Escape"].includes(event.key)) {
+        event.preventDefault();
+        this.askForName();
+      } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !touchKeyboard.matches) {
         event.preventDefault();
         this.submit();
       }
@@ -30,8 +36,20 @@ export class Composer {
       this.onInput();
       this.sendTyping();
     });
-    ui.chooseName.addEventListener("click", () => picker.open());
+    ui.chooseName.addEventListener("click", () => this.askForName());
+    // The greyed composer is a way in: a click on it asks for a name.
+    ui.draft.addEventListener("click", () => membership.hasName || this.askForName());
+    touchKeyboard.addEventListener("change", () => this.render());
     this.listenForImages();
+  }
+
+  askForName() {
+    if (!this.membership.banned) this.picker.open();
+  }
+
+  /** Focus the draft (after choosing a name). */
+  focus() {
+    this.ui.draft.focus();
   }
 
   /** The draft a closed page left. */
@@ -60,7 +78,7 @@ export class Composer {
   submit() {
     const { membership, attachment } = this;
     if (!membership.hasName) {
-      this.picker.open();
+      this.askForName();
       return;
     }
     const content = this.ui.draft.value.trim();
@@ -97,30 +115,33 @@ export class Composer {
     const named = membership.hasName;
     const length = this.length();
     const max = this.contentMax;
-    ui.draft.disabled = !named;
+    // Read-only, not disabled, so that a click on it still asks for a name.
+    ui.draft.readOnly = !named;
+    ui.draft.classList.toggle("is-locked", !named);
     ui.draft.placeholder = named ? "Write a post…" : "Choose a name to post";
     const refusedImage = attachment.present && !attachment.ready;
     const blank = isBlank(ui.draft.value);
     ui.send.disabled = !named || (blank && !attachment.ready) || length > max || refusedImage;
-    ui.attach.disabled = !named;
+    ui.attach.disabled = membership.banned;
     ui.counter.textContent = `${length} / ${max}`;
     ui.counter.classList.toggle("is-near", length >= max * 0.9 && length <= max);
     ui.counter.classList.toggle("is-over", length > max);
     ui.chooseName.hidden = named || membership.banned;
-    let hint = "Enter to send, Shift+Enter for a new line; paste or drop an image";
+    let hint = touchKeyboard.matches ? "" : KEYBOARD_HINT;
     if (membership.banned) hint = "This name is banned from the wall.";
     else if (!named) hint = "Reading only.";
     else if (length > max) hint = `Too long by ${length - max} characters.`;
     else if (refusedImage) hint = "Remove the image to send.";
     else if (!membership.joined) hint = "Posts wait here until the wall is back.";
     ui.hint.textContent = hint;
+    ui.hint.classList.toggle("is-keyboard-hint", hint === KEYBOARD_HINT);
   }
 
   // --- images: paste, drop or pick ------------------------------------------------------------------
 
   attachImage(file) {
     if (!this.membership.hasName) {
-      if (!this.membership.banned) this.picker.open();
+      this.askForName();
       return;
     }
     this.attachment.attach(file);
@@ -129,7 +150,7 @@ export class Composer {
 
   listenForImages() {
     const { ui } = this;
-    ui.attach.addEventListener("click", () => ui.attachInput.click());
+    ui.attach.addEventListener("click", () => (this.membership.hasName ? ui.attachInput.click() : this.askForName()));
     ui.attachInput.addEventListener("change", () => {
       const file = ui.attachInput.files[0];
       ui.attachInput.value = "";

@@ -5,12 +5,14 @@ import { Feed } from "./feed.js";
 import { Attachment, Lightbox, Upload } from "./images.js";
 import { Membership, NamePicker } from "./names.js";
 import { Notices } from "./notices.js";
+import { Notifier } from "./notify.js";
 import { PendingPosts } from "./pending.js";
 import { People } from "./people.js";
 import { Receipts } from "./receipts.js";
-import { el, refreshTimes } from "./render.js";
+import { closeButton, el, refreshTimes } from "./render.js";
 import { WallSocket } from "./socket.js";
 import { ConnectionStatus } from "./status.js";
+import { Unread } from "./unread.js";
 
 const MAX_POSTS = 3000;
 const HISTORY_PAGE = 50;
@@ -36,28 +38,41 @@ const ui = {
   loadOlder: $("load-older"),
   feedStart: $("feed-start"),
   empty: $("empty"),
-  pill: $("new-pill"),
   toasts: $("toasts"),
   announcer: $("announcer"),
 };
-const baseTitle = document.title;
 
 const state = {
   loaded: false, // the first `messages` arrived
   hasMore: false,
   loadingOlder: false,
   deleted: new Set(), // ids removed by moderators, never shown again
-  unread: 0,
 };
 
-const status = new ConnectionStatus({ box: $("status"), text: $("status-text"), countdown: $("status-countdown") });
-const feed = new Feed({ scroller: ui.feed, list: $("posts"), onVisible: () => receipts.scheduleRead() });
+const status = new ConnectionStatus({
+  box: $("status"),
+  text: $("status-text"),
+  countdown: $("status-countdown"),
+  banner: $("outage"),
+  bannerText: $("outage-text"),
+  retry: $("outage-retry"),
+  onRetry: () => socket.retryNow(),
+});
+const feed = new Feed({
+  scroller: ui.feed,
+  list: $("posts"),
+  onVisible: () => receipts.scheduleRead(),
+  onResize: () => unread.render(),
+});
+const unread = new Unread({ feed, button: $("jump"), countBox: $("jump-count"), icon: $("favicon") });
+const notifier = new Notifier({ toggle: $("notify-toggle"), panel: $("notify-panel"), note: $("notify-note") });
 const people = new People({
   panel: ui.people,
   list: $("people-list"),
   count: $("people-count"),
   toggleCount: $("people-toggle-count"),
   typingLine: $("typing"),
+  staleNote: $("people-stale"),
 });
 const lightbox = new Lightbox($("lightbox"));
 const notices = new Notices($("notices"));
@@ -118,7 +133,8 @@ const composer = new Composer({
   send: (type) => socket.send(type),
   onSent: () => {
     feed.scrollToBottom();
-    clearUnread();
+    unread.clear();
+    unread.dismissDivider();
   },
 });
 
@@ -184,7 +200,10 @@ const handlers = {
   },
 
   welcome(data) {
+    const choosing = picker.isOpen;
     membership.welcome(data);
+    if (choosing) composer.focus();
+    feed.markMine(isMine);
     receipts.joinedAs(data.id);
     people.setMe(data.id, data.username);
     pending.renameAuthor(data.username);
@@ -258,9 +277,10 @@ function isPost(post) {
   );
 }
 
+/** By the name this page joined as, or (before the welcome, after a reload) the one it saved. */
 function isMine(post) {
-  const me = membership.me;
-  return me !== null && post.author.toLowerCase() === me.username.toLowerCase();
+  const name = membership.username;
+  return name !== null && post.author.toLowerCase() === name.toLowerCase();
 }
 
 /** Put one post on the wall: confirm our pending copy, or place it by id. "mine", "new" or null. */
@@ -279,27 +299,28 @@ function acceptPost(post) {
 /** Posts that arrive while the reader is here: follow them at the bottom, or count them as unread. */
 function acceptLive(posts) {
   const stick = feed.isAtBottom();
-  let fresh = 0;
+  const fresh = [];
   let mine = false;
   for (const post of posts) {
     const result = acceptPost(post);
     if (result === "mine") mine = true;
     if (result === "new") {
-      fresh += 1;
+      fresh.push(post);
       ui.announcer.textContent = `${post.author}: ${post.content.slice(0, 200)}`;
+      notifier.post(post, membership.username);
     }
   }
   if (stick || mine) {
     if (feed.trim(MAX_POSTS)) state.hasMore = true;
     feed.scrollToBottom();
   }
-  if (fresh && (!(stick || mine) || document.hidden)) state.unread += fresh;
+  if (!(stick || mine) || document.hidden) unread.arrived(fresh);
   afterPostsChanged();
 }
 
 function afterPostsChanged() {
   renderTop();
-  renderUnread();
+  unread.render();
   receipts.scheduleSeenBy();
 }
 
@@ -351,26 +372,11 @@ function renderTop() {
   ui.empty.hidden = !state.loaded || feed.size > 0 || pending.size > 0;
 }
 
-function clearUnread() {
-  state.unread = 0;
-  renderUnread();
-}
-
-function renderUnread() {
-  const count = state.unread;
-  ui.pill.hidden = count === 0 || feed.isAtBottom();
-  ui.pill.textContent = `${count} new post${count === 1 ? "" : "s"} ↓`;
-  const title = count ? `(${count}) ${baseTitle}` : baseTitle;
-  if (document.title !== title) document.title = title;
-}
-
 function toast(message) {
   // The same refusal on every reconnect attempt shows once.
   if ([...ui.toasts.querySelectorAll(".toast-text")].some((text) => text.textContent === message)) return;
   const box = el("div", "toast");
-  const close = el("button", "toast-close", "×");
-  close.type = "button";
-  close.setAttribute("aria-label", "Dismiss");
+  const close = closeButton("toast-close", "Dismiss");
   close.addEventListener("click", () => box.remove());
   box.append(el("p", "toast-text", message), close);
   ui.toasts.append(box);
@@ -383,29 +389,41 @@ function toast(message) {
 ui.feed.addEventListener(
   "scroll",
   () => {
-    if (feed.isAtBottom() && !document.hidden) clearUnread();
-    else renderUnread();
+    if (feed.isAtBottom() && !document.hidden) unread.clear();
+    else unread.render();
     maybeLoadOlder();
   },
   { passive: true },
 );
-ui.pill.addEventListener("click", () => {
-  feed.scrollToBottom({ smooth: true });
-  clearUnread();
-});
 ui.loadOlder.addEventListener("click", loadOlder);
-ui.peopleToggle.addEventListener("click", () => {
-  const open = ui.people.classList.toggle("is-open");
+
+// The people drawer (phones): the toggle opens it; a tap outside it or Escape closes it.
+function setDrawer(open) {
+  ui.people.classList.toggle("is-open", open);
   ui.peopleToggle.setAttribute("aria-expanded", String(open));
+}
+ui.peopleToggle.addEventListener("click", () => setDrawer(!ui.people.classList.contains("is-open")));
+document.addEventListener("click", (event) => {
+  const outside = !ui.people.contains(event.target) && !ui.peopleToggle.contains(event.target);
+  if (outside && ui.people.classList.contains("is-open")) setDrawer(false);
 });
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !ui.people.classList.contains("is-open")) return;
+  setDrawer(false);
+  ui.peopleToggle.focus();
+});
+
 document.addEventListener("visibilitychange", () => {
   if (document.hidden) return;
-  if (feed.isAtBottom()) clearUnread();
+  if (feed.isAtBottom()) unread.clear();
   receipts.scheduleRead();
 });
 addEventListener("focus", () => receipts.scheduleRead());
 
-setInterval(() => refreshTimes(ui.feed), TIMES_EVERY_MS);
+setInterval(() => {
+  refreshTimes(ui.feed);
+  feed.relayout();
+}, TIMES_EVERY_MS);
 // Once a second: the reconnect countdown and the end of a rate-limit wait. (Dead connections are
 // socket.js's business: it pings a quiet socket and replaces one that does not answer.)
 setInterval(() => {
