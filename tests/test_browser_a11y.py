@@ -142,6 +142,7 @@ def test_posts_are_one_tab_stop_and_arrow_keys_move_between_them(
     page.keyboard.press("Enter")
     expect(page.locator("#lightbox")).to_be_visible()
     page.keyboard.press("Escape")
+    oldest = page.locator("#posts > .post").first.get_attribute("id")
     page.keyboard.press("Home")
-    expect(page.locator("#posts > .post").first).to_be_focused()
+    expect(page.locator(f"#{oldest}")).to_be_focused()
     page.context.close()
