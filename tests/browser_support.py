@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ CHROMIUM_ARGS = [
 ]
 RESULTS = servers.ROOT / "test-results" / "browser"
 DOCS_SCREENSHOT = servers.ROOT / "docs" / "screenshot.png"
+DOCS_PHONE_SCREENSHOT = servers.ROOT / "docs" / "screenshot-phone.png"
 
 
 def launch_chromium(playwright: Playwright) -> Browser:
@@ -124,7 +126,68 @@ def save_screenshot(page: Page, name: str) -> Path:
     return path
 
 
-def maybe_update_docs_screenshot(path: Path) -> None:
+def maybe_update_docs_screenshot(path: Path, target: Path = DOCS_SCREENSHOT) -> None:
     """Copy a screenshot to docs/ only when asked (WALL_UPDATE_SCREENSHOT=1), so test runs leave git clean."""
     if os.environ.get("WALL_UPDATE_SCREENSHOT") == "1":
-        shutil.copyfile(path, DOCS_SCREENSHOT)
+        shutil.copyfile(path, target)
+
+
+AXE = servers.ROOT / "tests" / "assets" / "axe-core" / "axe.min.js"
+AXE_RUN = """async () => {
+    const result = await axe.run(document, { resultTypes: ["violations"] });
+    const where = (v) => v.nodes.map((n) => n.target.join(" ")).join(", ");
+    return result.violations.map((v) => `${v.id}: ${v.help} at ${where(v)}`);
+}"""
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's violations on the page as it is now (the vendored axe.min.js, run beside the page's CSP)."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text())
+    return page.evaluate(AXE_RUN)
+
+
+def post_line_count(page: Page) -> int:
+    """Confirmed posts wholly inside the feed's visible box."""
+    return page.evaluate(
+        """() => {
+            const box = document.getElementById("feed").getBoundingClientRect();
+            return [...document.querySelectorAll("#posts .post")].filter((post) => {
+                const rect = post.getBoundingClientRect();
+                return rect.top >= box.top - 1 && rect.bottom <= box.bottom + 1;
+            }).length;
+        }"""
+    )
+
+
+def last_post_fully_visible(page: Page) -> bool:
+    """The newest post lies wholly inside the feed's visible box, above the composer."""
+    return page.evaluate(
+        """() => {
+            const box = document.getElementById("feed").getBoundingClientRect();
+            const posts = document.querySelectorAll("#posts .post");
+            const last = posts[posts.length - 1].getBoundingClientRect();
+            return last.top >= box.top - 1 && last.bottom <= box.bottom + 1 && last.height > 0;
+        }"""
+    )
+
+
+@contextlib.contextmanager
+def named_page(browser: Browser, url: str, name: str, **context_options) -> Iterator[Page]:
+    """A page that chose `name`, closed afterwards."""
+    page = open_wall(browser, url, **context_options)
+    choose_name(page, name)
+    try:
+        yield page
+    finally:
+        page.context.close()
+
+
+@contextlib.contextmanager
+def wall_with_media(folder: Path, **env: str) -> Iterator[Wall]:
+    """A wall with its own uploads folder and no post rate limit, stopped afterwards."""
+    wall = start_wall(folder, WALL_POST_RATE="off", DJANGO_MEDIA_ROOT=str(folder / "media"), **env)
+    try:
+        yield wall
+    finally:
+        wall.server.stop()

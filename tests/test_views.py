@@ -41,7 +41,14 @@ def test_a_claimed_name_is_taken_whatever_its_case(client):
         "username": "bOB",
         "available": False,
         "reason": "taken",
+        "suggestion": "bOB2",
     }
+
+
+def test_a_taken_name_suggests_the_first_free_variant(client):
+    for name in ("Ann", "Ann2"):
+        services.participant_claim(username=name)
+    assert client.get("/api/usernames/ann").json()["suggestion"] == "ann3"
 
 
 def test_username_availability_only_answers_get(client):

@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from . import views
+from . import display, views
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("display/", display.display, name="display"),
     path("api/usernames/<str:username>", views.username_availability, name="username-availability"),
     path("api/images/", views.image_upload, name="image-upload"),
     path("healthz", views.healthz, name="healthz"),

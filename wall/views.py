@@ -46,15 +46,32 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 username_is_taken = database_sync_to_async(selectors.username_is_taken)
+_SUGGESTION_TRIES = 20
+
+
+@database_sync_to_async
+def _free_variant(username: str) -> str | None:
+    """A free name like a taken one, with a number added (Alice -> Alice2), or None."""
+    base = username[: settings.WALL_USERNAME_MAX - 2]
+    for number in range(2, 2 + _SUGGESTION_TRIES):
+        candidate = f"{base}{number}"
+        if not selectors.username_is_taken(username=candidate):
+            return candidate
+    return None
 
 
 @require_GET
 async def username_availability(request: HttpRequest, username: str) -> JsonResponse:
-    """Whether a name can be claimed: invalid names are a 200 with available false."""
+    """Whether a name can be claimed: invalid names are a 200 with available false; a taken one gets a
+    free `suggestion`."""
     if services.username_problem(username):
         return JsonResponse({"username": username, "available": False, "reason": "invalid"})
-    taken = await username_is_taken(username=username)
-    return JsonResponse({"username": username, "available": not taken, "reason": "taken" if taken else None})
+    if not await username_is_taken(username=username):
+        return JsonResponse({"username": username, "available": True, "reason": None})
+    suggestion = await _free_variant(username)
+    return JsonResponse(
+        {"username": username, "available": False, "reason": "taken", "suggestion": suggestion}
+    )
 
 
 # Room for the multipart envelope around a file of WALL_IMAGE_MAX_BYTES.

@@ -1,8 +1,31 @@
-// The list of posts: one element per post id, in id order, with scrolling, visibility and "seen by".
+// The list of posts: one element per post id, in id order, grouped by author and day, with scrolling,
+// keyboard moves between posts (a role="feed" list), visibility and "seen by".
 
-import { postElement, setPostId, setSeenBy } from "./render.js";
+import { dayLabel, el, postElement, setPostId, setSeenBy } from "./render.js";
 
 const BOTTOM_SLACK_PX = 48;
+// A post continues its author's group when it follows their previous one within this time, the same day.
+const GROUP_WITHIN_MS = 5 * 60_000;
+const PAGE_STEP = 10;
+
+function sameDay(a, b) {
+  return a.toDateString() === b.toDateString();
+}
+
+/** The divider (day or "New") at the top of a post, created or removed on demand. */
+function setDivider(item, className, text) {
+  let divider = item.querySelector(`:scope > .${className}`);
+  if (!text) {
+    divider?.remove();
+    return;
+  }
+  if (!divider) {
+    divider = el("p", `divider ${className}`);
+    item.prepend(divider);
+    if (className === "new-divider") item.querySelector(":scope > .day-divider")?.after(divider);
+  }
+  if (divider.textContent !== text) divider.textContent = text;
+}
 
 /** Index of the first value in the sorted `values` that is >= `target`. */
 function lowerBound(values, target) {
@@ -17,8 +40,8 @@ function lowerBound(values, target) {
 }
 
 export class Feed {
-  /** onVisible() runs when the set of posts on screen changes. */
-  constructor({ scroller, list, onVisible }) {
+  /** onVisible() runs when the set of posts on screen changes, onResize() when the feed or its content resizes. */
+  constructor({ scroller, list, onVisible, onResize = () => {} }) {
     Object.assign(this, { scroller, list, onVisible });
     this.ids = []; // Numeric ids, ascending.
     this.items = new Map(); // id string -> {post, el}
@@ -28,18 +51,27 @@ export class Feed {
       root: scroller,
       threshold: [0, 0.5, 1],
     });
-    // When the feed gets shorter (the composer grows, a phone keyboard opens), stay at the bottom.
+    // When the feed gets shorter (the composer grows, a phone keyboard opens) or its content taller
+    // (an image loads, a post arrives), a reader at the bottom stays at the bottom.
     this.pinned = true;
     scroller.addEventListener("scroll", () => (this.pinned = this.isAtBottom()), { passive: true });
-    new ResizeObserver(() => this.pinned && this.scrollToBottom()).observe(scroller);
+    const stay = new ResizeObserver(() => {
+      if (this.pinned) this.scrollToBottom();
+      onResize();
+    });
+    stay.observe(scroller);
+    stay.observe(list.parentElement);
+    this.current = null; // the post that is the feed's Tab stop (roving tabindex)
+    this.newId = null; // the post under the "New" divider
+    list.addEventListener("keydown", (event) => this.onKey(event));
+    list.addEventListener("focusin", (event) => {
+      const post = event.target.closest?.(".post[data-id]");
+      if (post) this.setCurrent(post);
+    });
   }
 
   get size() {
     return this.ids.length;
-  }
-
-  has(id) {
-    return this.items.has(id);
   }
 
   oldestId() {
@@ -57,24 +89,114 @@ export class Feed {
     const index = lowerBound(this.ids, number);
     const item = element ?? postElement(post, { mine });
     if (element) setPostId(item, post);
+    item.tabIndex = -1;
     const next = index < this.ids.length ? this.items.get(String(this.ids[index])).el : null;
     this.list.insertBefore(item, next);
     this.ids.splice(index, 0, number);
     this.items.set(post.id, { post, el: item });
     this.observer.observe(item);
+    this.layout(index);
+    this.layout(index + 1);
+    const browsing = this.list.contains(document.activeElement);
+    if (this.current === null || (index === this.ids.length - 1 && !browsing)) this.setCurrent(item);
     return true;
+  }
+
+  entryAt(index) {
+    return index >= 0 && index < this.ids.length ? this.items.get(String(this.ids[index])) : null;
+  }
+
+  /** The day divider and the author grouping of the post at `index`, from the post before it. */
+  layout(index, now = new Date()) {
+    const entry = this.entryAt(index);
+    if (!entry) return;
+    const previous = this.entryAt(index - 1);
+    const created = new Date(entry.post.created_at);
+    const before = previous ? new Date(previous.post.created_at) : null;
+    const newDay = !before || !sameDay(before, created);
+    setDivider(entry.el, "day-divider", newDay ? dayLabel(created, now) : null);
+    const gap = before ? created - before : Infinity;
+    const continued =
+      !newDay &&
+      entry.post.id !== this.newId &&
+      previous.post.author === entry.post.author &&
+      gap >= 0 &&
+      gap < GROUP_WITHIN_MS;
+    entry.el.classList.toggle("is-continued", continued);
+  }
+
+  /** Every divider again (the day changed: "Today" becomes "Yesterday"). */
+  relayout() {
+    const now = new Date();
+    for (let index = 0; index < this.ids.length; index += 1) this.layout(index, now);
+  }
+
+  /** Mark the reader's own posts (known once the page knows its name). */
+  markMine(isMine) {
+    for (const { post, el: item } of this.items.values()) item.classList.toggle("is-mine", isMine(post));
+  }
+
+  /** Put the "New" divider above post `id` (null removes it). */
+  markNew(id) {
+    const old = this.newId;
+    this.newId = id;
+    for (const marked of [old, id]) {
+      const entry = marked === null ? null : this.items.get(marked);
+      if (!entry) continue;
+      setDivider(entry.el, "new-divider", marked === id ? "New" : null);
+      this.layout(lowerBound(this.ids, Number(marked)));
+    }
+  }
+
+  // --- keyboard: the feed is one Tab stop; arrows, Page Up/Down, Home and End move between posts -----
+
+  setCurrent(item) {
+    if (this.current === item) return;
+    if (this.current) this.current.tabIndex = -1;
+    this.current = item;
+    item.tabIndex = 0;
+  }
+
+  onKey(event) {
+    const post = event.target.closest?.(".post[data-id]");
+    if (!post || event.target !== post || event.altKey || event.ctrlKey || event.metaKey) return;
+    const index = lowerBound(this.ids, Number(post.dataset.id));
+    const moves = { ArrowUp: -1, ArrowDown: 1, PageUp: -PAGE_STEP, PageDown: PAGE_STEP };
+    let target = null;
+    if (event.key in moves) target = Math.min(this.ids.length - 1, Math.max(0, index + moves[event.key]));
+    else if (event.key === "Home") target = 0;
+    else if (event.key === "End") target = this.ids.length - 1;
+    else if (event.key === "Enter" && post.querySelector(".post-image-link")) {
+      // Without preventDefault the same Enter would press the viewer's close button, focused by then.
+      event.preventDefault();
+      post.querySelector(".post-image-link").click();
+    }
+    if (target === null) return;
+    event.preventDefault();
+    const next = this.entryAt(target).el;
+    this.setCurrent(next);
+    next.focus();
   }
 
   remove(id) {
     const entry = this.items.get(id);
     if (!entry) return false;
     this.observer.unobserve(entry.el);
+    const focused = entry.el.contains(document.activeElement);
     entry.el.remove();
     this.seen.delete(entry.el);
     this.items.delete(id);
     const number = Number(id);
-    this.ids.splice(lowerBound(this.ids, number), 1);
+    const index = lowerBound(this.ids, number);
+    this.ids.splice(index, 1);
     this.visible.delete(number);
+    this.layout(index);
+    if (this.current === entry.el) {
+      this.current = null;
+      const next = this.entryAt(Math.min(index, this.ids.length - 1));
+      if (next) this.setCurrent(next.el);
+      if (next && focused) next.el.focus();
+    }
     return true;
   }
 

@@ -1,6 +1,6 @@
 // Images in posts: the upload over HTTP with progress, the composer's attachment, and the full-size viewer.
 
-import { el } from "./render.js";
+import { closeButton, el } from "./render.js";
 
 export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
 // 5 MB at 20 KB/s: past it the connection is taken for dead, so later posts stop waiting.
@@ -80,7 +80,7 @@ export class Upload {
 
 /**
  * The image attached to the post being written: a preview with its upload progress and a remove
- * button. It uploads as soon as it is attached; `take()` hands it over to the outbox on send.
+ * button. It uploads as soon as it is attached; `take()` hands it over to the pending posts on send.
  */
 export class Attachment {
   /** upload(file) starts an Upload; onChange() runs when the attachment comes, goes or changes state. */
@@ -172,10 +172,7 @@ export class Attachment {
       bar.setAttribute("aria-label", "Upload progress");
       info.append(bar, el("span", "attachment-status", `Uploading… ${percent} %`));
     }
-    const remove = el("button", "attachment-remove", "×");
-    remove.type = "button";
-    remove.title = "Remove the image";
-    remove.setAttribute("aria-label", "Remove the image");
+    const remove = closeButton("attachment-remove", "Remove the image");
     remove.addEventListener("click", () => this.clear());
     this.box.replaceChildren(thumb, info, remove);
   }
@@ -187,9 +184,7 @@ export class Lightbox {
     this.dialog = dialog;
     this.image = el("img", "lightbox-image");
     this.caption = el("p", "lightbox-caption");
-    const close = el("button", "lightbox-close", "×");
-    close.type = "button";
-    close.setAttribute("aria-label", "Close");
+    const close = closeButton("lightbox-close", "Close");
     dialog.append(close, this.image, this.caption);
     dialog.addEventListener("click", () => dialog.close());
     dialog.addEventListener("close", () => this.image.removeAttribute("src"));

@@ -1,8 +1,22 @@
-// Who the reader is: the saved name and token, and the dialog that picks a name.
+// Who the reader is: the saved name and token, the dialog that picks a name, and the join flow.
 
 const IDENTITY_KEY = "wall.identity";
 const CHECK_DELAY_MS = 250;
 const NAME_RE = /^[A-Za-z0-9_-]+$/;
+const NAME_CHAR = /[A-Za-z0-9_-]/;
+
+/** Why a name cannot be used, naming the first character that is not allowed, or null. */
+export function nameProblem(username, min, max) {
+  const rule = `${min}–${max} letters, digits, _ or -`;
+  const bad = [...username].find((char) => !NAME_CHAR.test(char));
+  if (bad !== undefined) {
+    const shown = /\s/.test(bad) ? "A space" : `“${bad}”`;
+    return `${shown} cannot be part of a name: use ${rule}.`;
+  }
+  if (username.length < min) return `Too short: use ${rule}.`;
+  if (username.length > max) return `Too long: use ${rule}.`;
+  return null;
+}
 
 export function loadIdentity() {
   try {
@@ -31,8 +45,10 @@ export function forgetIdentity() {
 }
 
 /**
- * The name dialog: checks availability as the reader types and calls onChoose({username}) or
- * onChoose({}) for a random name. The server's answer comes back through showError() or close().
+ * The name dialog: checks availability as the reader types (offering a free variant of a taken name)
+ * and calls onChoose({username}) or onChoose({}) for a random name. The server's answer comes back
+ * through showError() or close(). It opens without a backdrop, in the composer's place, so the
+ * wall stays in view while the reader chooses.
  */
 export class NamePicker {
   constructor({ dialog, min, max, availabilityUrl, onChoose }) {
@@ -44,6 +60,7 @@ export class NamePicker {
     this.random = dialog.querySelector("#picker-random");
     this.later = dialog.querySelector("#picker-later");
     this.intro = dialog.querySelector("#picker-intro");
+    this.suggestion = dialog.querySelector("#picker-suggestion");
     this.introText = this.intro.textContent;
     Object.assign(this, { min, max, availabilityUrl, onChoose });
     this.rule = `${min}–${max} letters, digits, _ or -`;
@@ -65,6 +82,14 @@ export class NamePicker {
       this.onChoose({});
     });
     this.later.addEventListener("click", () => this.close());
+    this.suggestion.addEventListener("click", () => {
+      this.input.value = this.suggestion.dataset.name;
+      this.input.focus();
+      this.check();
+    });
+    dialog.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && !this.busy) this.close();
+    });
   }
 
   get isOpen() {
@@ -75,7 +100,7 @@ export class NamePicker {
     this.intro.textContent = message ?? this.introText;
     this.intro.classList.toggle("is-warning", Boolean(message));
     this.setBusy(false);
-    if (!this.dialog.open) this.dialog.showModal();
+    if (!this.dialog.open) this.dialog.show();
     this.input.focus();
     this.check();
   }
@@ -96,15 +121,29 @@ export class NamePicker {
     return username.length < this.min || username.length > this.max || !NAME_RE.test(username);
   }
 
+  /** "Use this name" works only for a name of the right shape that is not known to be taken. */
+  setConfirmable() {
+    const taken = this.feedback.dataset.taken === this.input.value.trim();
+    this.confirm.disabled = this.busy || taken || this.shapeProblem(this.input.value.trim());
+  }
+
+  offer(name) {
+    this.suggestion.hidden = !name;
+    this.suggestion.dataset.name = name ?? "";
+    this.suggestion.textContent = name ? `Use “${name}” instead` : "";
+  }
+
   setBusy(busy, text) {
     this.busy = busy;
     this.random.disabled = busy;
     this.input.readOnly = busy;
-    this.confirm.disabled = busy || this.shapeProblem(this.input.value.trim());
+    this.setConfirmable();
     if (text) this.show(text, "");
   }
 
-  show(text, tone) {
+  show(text, tone, taken = null) {
+    this.feedback.dataset.taken = taken ?? "";
+    if (!taken) this.offer(null);
     this.feedback.textContent = text;
     this.feedback.className = `picker-feedback ${tone}`.trim();
   }
@@ -114,16 +153,13 @@ export class NamePicker {
     clearTimeout(this.timer);
     this.request?.abort();
     const username = this.input.value.trim();
-    this.confirm.disabled = this.busy || this.shapeProblem(username);
-    if (!username) {
-      this.show(this.rule, "");
-      return;
-    }
+    this.show(username ? "Checking…" : this.rule, "");
+    this.setConfirmable();
+    if (!username) return;
     if (this.shapeProblem(username)) {
-      this.show(this.rule, "is-bad");
+      this.show(nameProblem(username, this.min, this.max), "is-bad");
       return;
     }
-    this.show("Checking…", "");
     this.timer = setTimeout(() => this.fetchAvailability(username), CHECK_DELAY_MS);
   }
 
@@ -138,10 +174,120 @@ export class NamePicker {
       const answer = await response.json();
       if (request.signal.aborted || this.busy) return;
       if (answer.available) this.show("Available", "is-ok");
-      else if (answer.reason === "taken") this.show("Taken", "is-bad");
-      else this.show(this.rule, "is-bad");
+      else if (answer.reason === "taken") {
+        this.show("Taken", "is-bad", username);
+        this.offer(typeof answer.suggestion === "string" ? answer.suggestion : null);
+      } else this.show(nameProblem(username, this.min, this.max) ?? this.rule, "is-bad");
+      this.setConfirmable();
     } catch (error) {
       if (error.name !== "AbortError") this.show("Could not check the name right now.", "");
     }
+  }
+}
+
+// Refusals of a `join` that the join flow answers (the rest are shown as toasts).
+const JOIN_ERRORS = new Set([
+  "username_taken",
+  "invalid_username",
+  "invalid_token",
+  "banned",
+  "unavailable",
+  "rate_limited",
+]);
+const REJOIN_AFTER_MS = 3000;
+
+/**
+ * The join flow: the saved identity, the `join` in flight, and what the server answered.
+ * send(type, data) sends a frame; toast(text) tells the reader; onChange() runs when the name,
+ * the joined state or the ban changes; restart() replaces the socket.
+ */
+export class Membership {
+  constructor({ picker, send, toast, onChange, restart }) {
+    Object.assign(this, { picker, send, toast, onChange, restart });
+    this.identity = loadIdentity(); // {username, token}, saved after a welcome
+    this.me = null; // {id, username} once a socket has joined
+    this.joined = false; // this socket has joined
+    this.joining = null; // the join payload waiting for its answer
+    this.banned = false;
+  }
+
+  /** The reader may post (or will be able to, once joined). */
+  get hasName() {
+    return Boolean(this.identity || this.me) && !this.banned;
+  }
+
+  get username() {
+    return this.me?.username ?? this.identity?.username ?? null;
+  }
+
+  request(payload) {
+    this.joining = payload;
+    this.send("join", payload);
+  }
+
+  /** Join again with the saved token (after a connect, or a `not_joined`). */
+  rejoin() {
+    if (this.identity) this.request({ token: this.identity.token });
+  }
+
+  connected() {
+    if (this.joining) this.send("join", this.joining);
+    else this.rejoin();
+  }
+
+  disconnected() {
+    this.joined = false;
+  }
+
+  welcome({ id, username, token }) {
+    this.me = { id, username };
+    this.joined = true;
+    this.joining = null;
+    this.banned = false;
+    this.identity = { username, token };
+    saveIdentity(this.identity);
+    this.picker.close();
+    this.onChange();
+  }
+
+  setBanned() {
+    this.banned = true;
+    this.onChange();
+  }
+
+  /** True when `error` answers the join in flight (and was handled). */
+  answers(error) {
+    if (!this.joining || !JOIN_ERRORS.has(error.code)) return false;
+    this.failed(error);
+    return true;
+  }
+
+  failed(error) {
+    const payload = this.joining;
+    this.joining = null;
+    if (error.code === "invalid_token") {
+      this.lost("Your saved name is no longer yours. Choose a name again.");
+    } else if (error.code === "banned") {
+      this.picker.close();
+      this.setBanned();
+      this.toast(error.message);
+    } else if (this.picker.isOpen) {
+      this.picker.showError(error.message);
+    } else if (error.code === "unavailable" && payload?.token) {
+      setTimeout(() => this.joined || this.joining || this.request(payload), REJOIN_AFTER_MS);
+    } else {
+      this.toast(error.message);
+    }
+  }
+
+  /** The saved token owns no name any more: forget it and ask for a name again. */
+  lost(message) {
+    forgetIdentity();
+    this.identity = null;
+    this.me = null;
+    this.onChange();
+    this.picker.open(message);
+    // A socket that joined keeps its old name; a fresh one can take a new name.
+    if (this.joined) this.restart();
   }
 }

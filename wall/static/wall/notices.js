@@ -1,6 +1,6 @@
 // Operators' notices (`notice` events): a dismissible banner each, the newest first, never stored.
 
-import { el } from "./render.js";
+import { closeButton, el } from "./render.js";
 
 const MAX_SHOWN = 3;
 
@@ -16,9 +16,7 @@ export class Notices {
     }
     const banner = el("div", "notice");
     banner.setAttribute("role", "status");
-    const close = el("button", "notice-close", "×");
-    close.type = "button";
-    close.setAttribute("aria-label", "Dismiss notice");
+    const close = closeButton("notice-close", "Dismiss notice");
     close.addEventListener("click", () => banner.remove());
     banner.append(el("span", "notice-label", "Notice"), el("p", "notice-text", text), close);
     this.box.prepend(banner);

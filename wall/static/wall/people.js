@@ -5,8 +5,8 @@ import { avatar, el, typingText } from "./render.js";
 const TYPING_SHOWN_MS = 5000;
 
 export class People {
-  constructor({ panel, list, count, toggleCount, typingLine }) {
-    Object.assign(this, { panel, list, count, toggleCount, typingLine });
+  constructor({ panel, list, count, toggleCount, typingLine, staleNote }) {
+    Object.assign(this, { panel, list, count, toggleCount, typingLine, staleNote });
     this.online = new Map(); // user id -> username
     this.typists = new Map(); // user id -> {username, timer}
     this.meId = null;
@@ -16,6 +16,7 @@ export class People {
   replace(users) {
     this.online = new Map(users.map((user) => [user.id, user.username]));
     this.panel.classList.remove("is-stale");
+    this.staleNote.hidden = true;
     this.render();
   }
 
@@ -36,9 +37,10 @@ export class People {
     this.render();
   }
 
-  /** The connection dropped: the list is shown dimmed until the next `users`. */
+  /** The connection dropped: the list says it may be out of date until the next `users`. */
   stale() {
     this.panel.classList.add("is-stale");
+    this.staleNote.hidden = false;
     for (const { username } of [...this.typists.values()]) this.stopTyping(username);
   }
 

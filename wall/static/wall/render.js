@@ -7,7 +7,30 @@ const DAY = 24 * HOUR;
 const clockFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "numeric", minute: "2-digit" });
 const dateFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", year: "numeric" });
+const weekdayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "short", day: "numeric" });
 const exactFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "medium" });
+
+/** A button that shows "×" but is named `label` (the symbol is hidden from assistive technology). */
+export function closeButton(className, label) {
+  const button = el("button", className);
+  button.type = "button";
+  button.setAttribute("aria-label", label);
+  button.title = label;
+  const symbol = el("span", null, "×");
+  symbol.setAttribute("aria-hidden", "true");
+  button.append(symbol);
+  return button;
+}
+
+/** "Today", "Yesterday", "Monday, Nov 3" or "Nov 3, 2025": the label of a day divider. */
+export function dayLabel(date, now = new Date()) {
+  const start = (day) => new Date(day.getFullYear(), day.getMonth(), day.getDate()).getTime();
+  const days = Math.round((start(now) - start(date)) / DAY);
+  if (days === 0) return "Today";
+  if (days === 1) return "Yesterday";
+  if (days > 1 && days < 7) return weekdayFormat.format(date);
+  return dateFormat.format(date);
+}
 
 /** Make an element with a class and optional text. */
 export function el(tag, className, text) {
@@ -62,7 +85,7 @@ function sameOriginUrl(value) {
 
 /** The element for one post (or a pending one, which has no id yet). */
 export function postElement(post, { mine = false } = {}) {
-  const item = el("li", "post");
+  const item = el("article", "post");
   item.classList.toggle("is-mine", mine);
   item.append(avatar(post.author));
 
@@ -84,6 +107,9 @@ export function postElement(post, { mine = false } = {}) {
   return item;
 }
 
+// The largest box a thumbnail is shown in (wall.css .post-image: max-width and max-height).
+const IMAGE_BOX = { width: 360, height: 270 };
+
 function pixels(value) {
   return Number.isInteger(value) && value > 0 && value <= 10_000 ? value : null;
 }
@@ -98,6 +124,7 @@ function imageLink(post) {
   const thumbnail = post.thumbnail && typeof post.thumbnail === "object" ? post.thumbnail : {};
   const link = el("a", "post-image-link");
   link.href = full;
+  link.tabIndex = -1; // The post is the Tab stop; Enter on it opens the image.
   link.target = "_blank";
   link.rel = "noopener";
   const img = el("img", "post-image");
@@ -105,8 +132,13 @@ function imageLink(post) {
   img.alt = post.content ? post.content.slice(0, 500) : `Image posted by ${post.author}`;
   const [width, height] = [pixels(thumbnail.width), pixels(thumbnail.height)];
   if (width && height) {
+    // The box is sized before the image arrives, so nothing below it moves when it loads: the shown
+    // width fits IMAGE_BOX (narrower columns shrink it through max-width), the ratio gives the height.
     img.width = width;
     img.height = height;
+    const scale = Math.min(1, IMAGE_BOX.width / width, IMAGE_BOX.height / height);
+    img.style.setProperty("width", `${Math.round(width * scale)}px`);
+    img.style.setProperty("aspect-ratio", `${width} / ${height}`);
   }
   img.loading = "lazy";
   img.decoding = "async";

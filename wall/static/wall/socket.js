@@ -12,6 +12,13 @@ const HEALTHY_AFTER_MS = 5000;
 // Defaults; the page passes the server's settings (WALL_PING_AFTER, WALL_PONG_WITHIN).
 const PING_AFTER_MS = 25_000;
 const PONG_WITHIN_MS = 10_000;
+// The same check, sooner, when there is a reason to doubt the connection: the tab comes back, the
+// network comes back, or a frame that the server always answers (a post, a join, a read, a history
+// page) has had no frame at all back for PROBE_AFTER_MS. Then a ping must be answered within
+// PROBE_WITHIN_MS. A quiet wall with nothing asked keeps the 25 s + 10 s budget as its upper bound.
+const PROBE_AFTER_MS = 3000;
+const PROBE_WITHIN_MS = 4000;
+const UNANSWERED = new Set(["typing"]); // frames the server does not answer
 
 /** ws: or wss: to match the page, on the page's own host. */
 export function socketUrl(path, since) {
@@ -44,11 +51,21 @@ export class WallSocket {
     this.openedAt = null;
     this.lastFrameAt = Date.now();
     this.pingSentAt = null;
+    this.pongWithin = this.pongWithinMs;
+    this.askedAt = null; // when a frame the server answers went out, until any frame comes back
     setInterval(() => this.checkAlive(), 1000);
-    addEventListener("online", () => this.retryNow());
+    // The browser knows the network is gone: do not wait for a ping to find out.
+    addEventListener("offline", () => this.restart());
+    addEventListener("online", () => this.wakeUp());
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible") this.retryNow();
+      if (document.visibilityState === "visible") this.wakeUp();
     });
+  }
+
+  /** The tab or the network is back: reconnect now if waiting, else check the connection at once. */
+  wakeUp() {
+    if (this.retryTimer !== null) this.retryNow();
+    else this.probe();
   }
 
   connect() {
@@ -69,6 +86,7 @@ export class WallSocket {
       if (ws !== this.ws) return;
       this.lastFrameAt = Date.now();
       this.pingSentAt = null;
+      this.askedAt = null;
       let frame;
       try {
         frame = JSON.parse(event.data);
@@ -100,7 +118,7 @@ export class WallSocket {
     this.onStatus({ state: "reconnecting", retryAt: Date.now() + delay });
   }
 
-  /** Skip the rest of a backoff wait (the network came back, the tab became visible). */
+  /** Skip the rest of a backoff wait (the network came back, the tab became visible, "Try now"). */
   retryNow() {
     if (this.retryTimer !== null) this.connect();
   }
@@ -110,18 +128,31 @@ export class WallSocket {
     if (!this.isOpen()) return;
     const now = Date.now();
     if (this.pingSentAt !== null) {
-      if (now - this.pingSentAt > this.pongWithinMs) this.restart();
+      if (now - this.pingSentAt > this.pongWithin) this.restart();
+    } else if (this.askedAt !== null && now - this.askedAt > PROBE_AFTER_MS) {
+      this.probe();
     } else if (now - this.lastFrameAt > this.pingAfterMs) {
-      this.pingSentAt = now;
-      this.send("ping");
+      this.ping(this.pongWithinMs);
     }
   }
 
-  /** Drop a connection that looks dead and start over. */
+  /** Ping now and expect an answer soon (unless a ping is already out). */
+  probe() {
+    if (this.isOpen() && this.pingSentAt === null) this.ping(Math.min(PROBE_WITHIN_MS, this.pongWithinMs));
+  }
+
+  ping(within) {
+    this.pingSentAt = Date.now();
+    this.pongWithin = within;
+    this.send("ping");
+  }
+
+  /** Drop a connection that looks dead (or the network that is gone) and start over. */
   restart() {
     const ws = this.ws;
     if (!ws) return;
     this.pingSentAt = null;
+    this.askedAt = null;
     this.lost();
     ws.close();
   }
@@ -134,6 +165,7 @@ export class WallSocket {
   send(type, data = {}) {
     if (!this.isOpen()) return false;
     this.ws.send(JSON.stringify({ type, data }));
+    if (type !== "ping" && !UNANSWERED.has(type) && this.askedAt === null) this.askedAt = Date.now();
     return true;
   }
 }

@@ -20,7 +20,7 @@ function newClientId() {
  * client_id, so a post is saved exactly once however often it is sent. They go out in order: a post
  * waits while an earlier one's image is uploading.
  */
-export class Outbox {
+export class PendingPosts {
   /**
    * send(item) sends one `message` frame and says whether it went out; joined() says whether the
    * socket has joined; onEdit(content, file) puts a refused post (and its image file, or null) back
@@ -161,10 +161,6 @@ export class Outbox {
     waiting.forEach((item) => this.render(item));
   }
 
-  /** True when a sent post has waited longer than `ms` for its echo. */
-  stalledFor(ms, now = Date.now()) {
-    return [...this.items.values()].some((item) => item.state === "sent" && now - item.sentAt > ms);
-  }
 
   renameAuthor(name) {
     for (const item of this.items.values()) item.el.querySelector(".post-author").textContent = name;
