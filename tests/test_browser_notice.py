@@ -8,7 +8,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import just_read, open_wall, save_screenshot
+from tests.browser_support import axe_violations, just_read, open_wall, save_screenshot
 from tests.servers import ROOT, running_servers
 
 from .conftest import shared_redis_env
@@ -36,6 +36,7 @@ def test_a_notice_from_manage_py_shows_on_every_page_until_dismissed(own_databas
         assert result.returncode == 0, result.stderr
         for page in pages:
             expect(page.locator(".notice-text")).to_have_text(TEXT)
+        assert axe_violations(pages[1]) == []
         save_screenshot(pages[1], "notice.png")
         pages[0].get_by_role("button", name="Dismiss notice").click()
         expect(pages[0].locator(".notice")).to_have_count(0)

@@ -99,7 +99,20 @@ export class Feed {
     this.layout(index + 1);
     const browsing = this.list.contains(document.activeElement);
     if (this.current === null || (index === this.ids.length - 1 && !browsing)) this.setCurrent(item);
+    this.syncRole();
     return true;
+  }
+
+  /** A feed with no article is an ARIA error (axe: aria-required-children): the role, and the name
+   * that goes with it, are there only while there are posts. */
+  syncRole() {
+    if (this.ids.length) {
+      this.list.setAttribute("role", "feed");
+      this.list.setAttribute("aria-label", "Posts");
+    } else {
+      this.list.removeAttribute("role");
+      this.list.removeAttribute("aria-label");
+    }
   }
 
   entryAt(index) {
@@ -197,6 +210,7 @@ export class Feed {
       if (next) this.setCurrent(next.el);
       if (next && focused) next.el.focus();
     }
+    this.syncRole();
     return true;
   }
 
