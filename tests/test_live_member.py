@@ -117,3 +117,11 @@ async def test_sockets_open_no_channel_of_their_own_only_the_process_member_does
     # channels-redis 4.3 keeps one pub/sub layer per event loop; the in-memory layer is itself one.
     channels = layer_now._get_layer().channels if layer == "redis" else layer_now.channels
     assert list(channels) == [group_member().channel_name]
+
+
+async def test_sockets_that_went_live_before_the_process_joined_the_group_resume(sockets, settings):
+    reader = await sockets()
+    member = group_member()
+    member.stop()  # as if the layer had failed: out of the group, the socket still live
+    member.start()
+    assert await reader.closed_with() == 1012

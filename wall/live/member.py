@@ -70,7 +70,7 @@ class GroupMember:
             self.task = None
         self.joined.clear()
 
-    async def ready(self, timeout: float = 1) -> bool:
+    async def ready(self, timeout: float = 3) -> bool:
         """Wait until this process is in the group; False if it is not within `timeout` seconds."""
         try:
             await asyncio.wait_for(self.joined.wait(), timeout)
@@ -122,6 +122,10 @@ class GroupMember:
             self._accept(message)
         self.healthy = True
         self.joined.set()
+        if any(writer.live for writer in local_sockets().writers.values()):
+            # They read history before this process was in the group (it was slow to join, or
+            # rejoined after a failure): what was sent in between never reached them.
+            local_sockets().resume_all("sockets went live before the process joined the group")
 
     async def _receive_forever(self, layer: Any) -> None:
         channel_name = self.channel_name
