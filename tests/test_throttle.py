@@ -1,8 +1,5 @@
 """Rate limits: posts per user (only saved ones count), same text, joins per socket, names per address."""
 
-import asyncio
-from collections import defaultdict, deque
-
 import pytest
 
 from wall import throttle
@@ -147,7 +144,7 @@ async def test_a_token_join_is_not_a_new_name(sockets, settings):
     assert await again.join(token=welcome["token"]) == welcome
 
 
-async def test_throttled_gives_the_hit_back_when_the_block_raises(layer):
+async def test_throttled_gives_the_hit_back_when_the_block_raises(store):
     rate = throttle.Rate(1, 10)
     with pytest.raises(WallError):
         async with throttle.throttled(scope="t", subject="s", rate=rate):
@@ -160,7 +157,7 @@ async def test_throttled_gives_the_hit_back_when_the_block_raises(layer):
     assert refused.value.code == "rate_limited" and refused.value.extra["retry_after"] > 0
 
 
-async def test_throttled_gives_the_hit_back_when_it_does_not_count(layer):
+async def test_throttled_gives_the_hit_back_when_it_does_not_count(store):
     rate = throttle.Rate(1, 10)
     async with throttle.throttled(scope="t", subject="s", rate=rate) as attempt:
         attempt.counts = False
@@ -190,21 +187,7 @@ def redis_down(settings) -> None:
 
 
 async def test_while_redis_is_unreachable_each_process_still_counts(redis_down):
-    throttle._memory_hits.clear()
     rate = throttle.Rate(1, 10)
     await throttle.throttle_take(scope="t", subject="down", rate=rate)
     with pytest.raises(WallError):
         await throttle.throttle_take(scope="t", subject="down", rate=rate)
-
-
-async def test_hits_of_subjects_long_gone_are_swept_from_memory(settings, monkeypatch):
-    settings.REDIS_URL = None
-    monkeypatch.setattr(throttle, "_sweep_at_size", 3)
-    monkeypatch.setattr(throttle, "_memory_expiry", {})
-    monkeypatch.setattr(throttle, "_memory_hits", defaultdict(deque))
-    rate = throttle.Rate(1, 0.01)
-    for subject in ("a", "b", "c"):
-        await throttle.throttle_hit(scope="sweep", subject=subject, rate=rate)
-    await asyncio.sleep(0.02)
-    await throttle.throttle_hit(scope="sweep", subject="d", rate=rate)
-    assert [name for name in throttle._memory_hits if name.startswith("sweep:")] == ["sweep:d"]

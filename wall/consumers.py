@@ -15,13 +15,14 @@ from redis.exceptions import RedisError
 from . import protocol, selectors, services
 from .db import database_sync_to_async
 from .errors import WallError
-from .live import connections, presence
+from .live import connections
 from .live.bridge import broadcast
 from .live.heartbeat import heartbeat
 from .live.member import group_member
 from .live.process import socket_closed, socket_opened
 from .live.registry import local_sockets
 from .live.snapshots import connect_snapshot
+from .live.store import shared_store
 from .live.writer import SocketWriter
 from .throttle import parse_rate, throttle_hit, throttle_take, throttled
 
@@ -93,7 +94,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         if self.user is not None:
             user, self.user = self.user, None
             try:
-                if await presence.presence_leave(user_id=str(user.id), socket_id=socket_id):
+                if await shared_store().presence_leave(user_id=str(user.id), socket_id=socket_id):
                     heartbeat().settle_later(str(user.id), user.username)
             except RedisError:
                 logger.warning("presence unavailable on disconnect; the entry will expire", exc_info=True)
@@ -176,7 +177,7 @@ class WallConsumer(AsyncWebsocketConsumer):
             raise WallError("banned", "This name is banned from the wall.")
         user_id = str(claim.id)
         try:
-            announce = await presence.presence_join(
+            announce = await shared_store().presence_join(
                 user_id=user_id, username=claim.username, socket_id=self.writer.socket_id
             )
         except RedisError:

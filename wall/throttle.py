@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import logging
-import math
 import re
-import secrets
-import time
-from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
-from redis.exceptions import RedisError
 
 from .errors import WallError
-from .live.sharedstore import get_redis, key, redis_enabled
-
-logger = logging.getLogger(__name__)
+from .live.store import shared_store
 
 _RATE_RE = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]*)\s*([smh])\s*")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
@@ -41,79 +33,17 @@ def parse_rate(text: str) -> Rate | None:
     return Rate(int(count), int(amount or 1) * _UNIT_SECONDS[unit])
 
 
-# Sliding window: KEYS[1] a zset of hit times (ms). ARGV: now_ms, window_ms, limit, member.
-# Returns 0 when the hit is allowed, else the milliseconds until the oldest hit leaves the window.
-_HIT = """
-local now = tonumber(redis.call('TIME')[1]) * 1000 + math.floor(tonumber(redis.call('TIME')[2]) / 1000)
-local window = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return math.max(1, tonumber(oldest[2]) + window - now)
-end
-redis.call('ZADD', KEYS[1], now, ARGV[3])
-redis.call('PEXPIRE', KEYS[1], window)
-return 0
-"""
-
-_memory_hits: dict[str, deque[tuple[float, str]]] = defaultdict(deque)
-# When each key's newest hit leaves its window: keys past it are swept now and then (one per socket
-# would otherwise pile up in a long-running process).
-_memory_expiry: dict[str, float] = {}
-_sweep_at_size = 1000
-
-
-async def _take(scope: str, subject: str, rate: Rate) -> tuple[str, float | None]:
-    """Count one hit; returns its member (to give it back) and None, or the seconds to wait.
-
-    While Redis is unreachable, each process counts on its own rather than refusing everything.
-    """
-    member = f"{time.time_ns()}-{secrets.token_hex(4)}"
-    if redis_enabled():
-        try:
-            wait_ms = await get_redis().eval(
-                _HIT, 1, key("throttle", scope, subject), int(rate.seconds * 1000), rate.limit, member
-            )
-            return member, (math.ceil(int(wait_ms) / 100) / 10 if wait_ms else None)
-        except RedisError:
-            logger.warning("rate limits counted in this process only: Redis is unreachable", exc_info=True)
-    global _sweep_at_size
-    now = time.monotonic()
-    if len(_memory_expiry) >= _sweep_at_size:
-        for stale in [name for name, expiry in _memory_expiry.items() if expiry <= now]:
-            del _memory_expiry[stale]
-            _memory_hits.pop(stale, None)
-        _sweep_at_size = max(1000, 2 * len(_memory_expiry))
-    name = f"{scope}:{subject}"
-    hits = _memory_hits[name]
-    while hits and hits[0][0] <= now - rate.seconds:
-        hits.popleft()
-    if len(hits) >= rate.limit:
-        return member, max(0.1, math.ceil((hits[0][0] + rate.seconds - now) * 10) / 10)
-    hits.append((now, member))
-    _memory_expiry[name] = now + rate.seconds
-    return member, None
-
-
-async def _give_back(scope: str, subject: str, member: str) -> None:
-    if redis_enabled():
-        try:
-            await get_redis().zrem(key("throttle", scope, subject), member)
-        except RedisError:  # The hit stays counted until it leaves the window.
-            logger.warning("could not give a rate-limit hit back: Redis is unreachable", exc_info=True)
-    hits = _memory_hits.get(f"{scope}:{subject}", deque())
-    for hit in hits:  # Not found: it already left the window.
-        if hit[1] == member:
-            hits.remove(hit)
-            return
-
-
 async def throttle_hit(*, scope: str, subject: str, rate: Rate | None) -> float | None:
     """Count one action; None if allowed, else the seconds to wait (the action is not counted)."""
     if rate is None:
         return None
     _, retry_after = await _take(scope, subject, rate)
     return retry_after
+
+
+async def _take(scope: str, subject: str, rate: Rate) -> tuple[str, float | None]:
+    """Count one hit; returns its member (to give it back) and None, or the seconds to wait."""
+    return await shared_store().window_hit(f"{scope}:{subject}", limit=rate.limit, seconds=rate.seconds)
 
 
 def _refusal(retry_after: float) -> WallError:
@@ -152,7 +82,7 @@ async def throttled(*, scope: str, subject: str, rate: Rate | None) -> AsyncIter
     try:
         yield attempt
     except BaseException:
-        await _give_back(scope, subject, member)
+        await shared_store().window_give_back(f"{scope}:{subject}", member)
         raise
     if not attempt.counts:
-        await _give_back(scope, subject, member)
+        await shared_store().window_give_back(f"{scope}:{subject}", member)

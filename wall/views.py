@@ -20,7 +20,7 @@ from . import selectors, services
 from .db import database_sync_to_async
 from .errors import WallError
 from .images import ImageRefused
-from .live.sharedstore import get_redis, redis_enabled
+from .live.store import shared_store
 
 logger = logging.getLogger(__name__)
 
@@ -151,21 +151,19 @@ def _database_ok() -> bool:
         return False
 
 
-async def _bus_ok() -> bool:
-    """The bus between processes (Redis pub/sub) answers; always true for the in-process bus."""
-    if not redis_enabled():
-        return True
+async def _shared_store_ok() -> bool:
+    """The shared store answers (Redis, which the channel layer uses too); the in-process one always does."""
     try:
-        return bool(await asyncio.wait_for(get_redis().ping(), timeout=3))
+        return bool(await asyncio.wait_for(shared_store().ping(), timeout=3))
     except Exception:  # Any failure of the store means "down" here, whatever its client raises.
         logger.warning("health check: Redis unreachable", exc_info=True)
         return False
 
 
 async def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the bus (channel_layer in the contract) answer, else 503."""
+    """200 when the database and the shared store (`channel_layer` in the contract) answer, else 503."""
     # Like every database call from async code: in a database thread, stale connections closed around it.
     database = await database_sync_to_async(_database_ok)()
-    layer = await _bus_ok()
-    body = {"database": "ok" if database else "down", "channel_layer": "ok" if layer else "down"}
-    return JsonResponse(body, status=200 if database and layer else 503)
+    store = await _shared_store_ok()
+    body = {"database": "ok" if database else "down", "channel_layer": "ok" if store else "down"}
+    return JsonResponse(body, status=200 if database and store else 503)

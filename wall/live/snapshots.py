@@ -11,8 +11,8 @@ from redis.exceptions import RedisError
 
 from .. import protocol, selectors
 from ..db import database_sync_to_async
-from . import presence
 from .loops import per_loop
+from .store import shared_store
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class Snapshot:
 
 async def _read(since_id: int | None) -> Snapshot:
     try:
-        online = await presence.presence_online()
+        online = await shared_store().presence_online()
     except RedisError:
         logger.warning("presence unavailable on connect", exc_info=True)
         online = []
