@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wall.protocol import _PARSERS
+from wall.protocol import CLIENT_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL_MD = ROOT / "docs" / "protocol.md"
@@ -17,19 +17,19 @@ OPENERS, CLOSERS = "({[", ")}]"
 
 
 def server_event_types() -> list[str]:
-    """Every type built with event("name", ...) in wall/protocol.py."""
-    text = (ROOT / "wall" / "protocol.py").read_text()
+    """Every type built with event("name", ...) in wall/protocol/events.py."""
+    text = (ROOT / "wall" / "protocol" / "events.py").read_text()
     return sorted(set(re.findall(r"\bevent\(\s*\"([a-z_]+)\"", text)))
 
 
 def client_event_types() -> list[str]:
-    return sorted(_PARSERS)
+    return sorted(CLIENT_TYPES)
 
 
 def error_codes_in_code() -> list[str]:
-    """Every code passed as WallError("code", ...) in wall/*.py."""
+    """Every code passed as WallError("code", ...) in wall/ and its packages."""
     codes: set[str] = set()
-    for path in (ROOT / "wall").glob("*.py"):
+    for path in (ROOT / "wall").rglob("*.py"):
         codes |= set(re.findall(r"\bWallError\(\s*\"([a-z_]+)\"", path.read_text()))
     return sorted(codes)
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from wall import services
 from wall.errors import WallError
 from wall.models import Participant
-from wall.throttle import parse_rate
+from wall.rates import parse_rate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

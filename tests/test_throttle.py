@@ -2,9 +2,10 @@
 
 import pytest
 
-from wall import throttle
 from wall.errors import WallError
+from wall.live import throttle
 from wall.models import Participant, Post
+from wall.rates import Rate, parse_rate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -145,7 +146,7 @@ async def test_a_token_join_is_not_a_new_name(sockets, settings):
 
 
 async def test_throttled_gives_the_hit_back_when_the_block_raises(store):
-    rate = throttle.Rate(1, 10)
+    rate = Rate(1, 10)
     with pytest.raises(WallError):
         async with throttle.throttled(scope="t", subject="s", rate=rate):
             raise WallError("empty", "nothing to save")
@@ -158,7 +159,7 @@ async def test_throttled_gives_the_hit_back_when_the_block_raises(store):
 
 
 async def test_throttled_gives_the_hit_back_when_it_does_not_count(store):
-    rate = throttle.Rate(1, 10)
+    rate = Rate(1, 10)
     async with throttle.throttled(scope="t", subject="s", rate=rate) as attempt:
         attempt.counts = False
     async with throttle.throttled(scope="t", subject="s", rate=rate):
@@ -168,14 +169,14 @@ async def test_throttled_gives_the_hit_back_when_it_does_not_count(store):
 
 @pytest.mark.parametrize(
     ("text", "rate"),
-    [("5/10s", throttle.Rate(5, 10)), ("3/1m", throttle.Rate(3, 60)), ("30/h", throttle.Rate(30, 3600))],
+    [("5/10s", Rate(5, 10)), ("3/1m", Rate(3, 60)), ("30/h", Rate(30, 3600))],
 )
 def test_rates_are_written_count_per_time(text, rate):
-    assert throttle.parse_rate(text) == rate
+    assert parse_rate(text) == rate
 
 
 def test_off_means_no_limit():
-    assert throttle.parse_rate("off") is None
+    assert parse_rate("off") is None
 
 
 @pytest.fixture
@@ -187,7 +188,7 @@ def redis_down(settings) -> None:
 
 
 async def test_while_redis_is_unreachable_each_process_still_counts(redis_down):
-    rate = throttle.Rate(1, 10)
+    rate = Rate(1, 10)
     await throttle.throttle_take(scope="t", subject="down", rate=rate)
     with pytest.raises(WallError):
         await throttle.throttle_take(scope="t", subject="down", rate=rate)

@@ -8,6 +8,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFilesSent
+from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -16,10 +17,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.static import serve
 
-from . import selectors, services
+from . import images, selectors, services
 from .db import database_sync_to_async
 from .errors import WallError
-from .images import ImageRefused
 from .live.store import shared_store
 
 logger = logging.getLogger(__name__)
@@ -56,10 +56,13 @@ async def username_availability(request: HttpRequest, username: str) -> JsonResp
 
 # Room for the multipart envelope around a file of WALL_IMAGE_MAX_BYTES.
 _MULTIPART_SLACK = 64 * 1024
+# The HTTP status of each refusal; any other code is a 400.
+_STATUS = {"invalid_token": 403, "banned": 403, "too_large": 413, "rate_limited": 429, "unavailable": 503}
 
 
-def _refusal(reason: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": reason}, status=status)
+def http_status(error: WallError) -> int:
+    """The HTTP status a refusal answers with, by its code (unavailable: a database that timed out)."""
+    return _STATUS.get(error.code, 400)
 
 
 # CSRF protection exists for requests a browser authenticates by itself, with cookies. This endpoint
@@ -78,43 +81,36 @@ async def image_upload(request: HttpRequest) -> JsonResponse:
 
 @database_sync_to_async
 def _image_upload(request: HttpRequest) -> JsonResponse:
+    try:
+        image = services.image_upload(uploader_id=_uploader(request).id, data=_one_file(request).read())
+    except WallError as error:
+        return JsonResponse({"error": error.message}, status=http_status(error))
+    return JsonResponse(image, status=201)
+
+
+def _uploader(request: HttpRequest) -> services.Claim:
     token = request.headers.get("X-Wall-Token", "").strip()
     if not token or len(token) > 200:
-        return _refusal("Send the X-Wall-Token header with the token of your name.", 403)
-    try:
-        claim = services.participant_by_token(token=token)
-    except WallError as error:
-        return _refusal(error.message, _status(error))
-    if claim.is_banned:
-        return _refusal("A moderator banned this name from the wall.", 403)
-    limit = settings.WALL_IMAGE_MAX_BYTES
+        raise WallError("invalid_token", "Send the X-Wall-Token header with the token of your name.")
+    return services.uploader_by_token(token=token)
+
+
+def _one_file(request: HttpRequest) -> UploadedFile:
+    """The one file of the multipart field `file`, refused early when it is too large."""
     try:
         declared = int(request.headers.get("Content-Length") or 0)
     except ValueError:
         declared = 0
-    if declared > limit + _MULTIPART_SLACK:
-        return _refusal(f"An image is at most {limit // (1024 * 1024)} MB.", 413)
+    if declared > settings.WALL_IMAGE_MAX_BYTES + _MULTIPART_SLACK:
+        raise images.too_large()
     try:
         files = request.FILES.getlist("file")
     except (MultiPartParserError, RequestDataTooBig, TooManyFilesSent, BadRequest):
-        return _refusal("The upload is not a valid multipart/form-data body.", 400)
+        raise WallError("bad_request", "The upload is not a valid multipart/form-data body.") from None
     if len(files) != 1:
-        return _refusal('Send one image as the multipart/form-data field "file".', 400)
-    upload = files[0]
-    if upload.size > limit:
-        return _refusal(f"An image is at most {limit // (1024 * 1024)} MB.", 413)
-    try:
-        image = services.image_upload(uploader_id=claim.id, data=upload.read())
-    except ImageRefused as refused:
-        return _refusal(refused.reason, refused.status)
-    except WallError as error:
-        return _refusal(error.message, _status(error))
-    return JsonResponse(image, status=201)
-
-
-def _status(error: WallError) -> int:
-    """A refusal of the uploader is 403; a database that timed out (wall.db.DatabaseTimeout) is 503."""
-    return 503 if error.code == "unavailable" else 403
+        raise WallError("bad_request", 'Send one image as the multipart/form-data field "file".')
+    images.check_byte_size(files[0].size)
+    return files[0]
 
 
 # Only what services.image_upload writes can be served from MEDIA_ROOT: re-encoded images, with their

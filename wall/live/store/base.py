@@ -68,7 +68,7 @@ class SharedStore(ABC):
     async def presence_online(self) -> list[OnlineUser]:
         """Everyone announced online now, across every process, in name order."""
 
-    # --- rate limits: sliding windows of hits (wall.throttle) --------------------------------
+    # --- rate limits: sliding windows of hits (wall.live.throttle) --------------------------------
 
     @abstractmethod
     async def window_hit(self, name: str, *, limit: int, seconds: float) -> tuple[str, float | None]:

@@ -1,36 +1,14 @@
-"""Rate limits counted in a shared store (Redis), so every server process sees the same count."""
+"""Rate limits counted in the shared store, so every server process sees the same count."""
 
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from django.core.exceptions import ImproperlyConfigured
-
-from .errors import WallError
-from .live.store import shared_store
-
-_RATE_RE = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]*)\s*([smh])\s*")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
-
-
-@dataclass(frozen=True)
-class Rate:
-    limit: int
-    seconds: float
-
-
-def parse_rate(text: str) -> Rate | None:
-    """'5/10s' → Rate(5, 10); 'off' → None (no limit)."""
-    if text.strip().lower() == "off":
-        return None
-    match = _RATE_RE.fullmatch(text)
-    if not match:
-        raise ImproperlyConfigured(f"A rate looks like '5/10s' or 'off', got {text!r}")
-    count, amount, unit = match.groups()
-    return Rate(int(count), int(amount or 1) * _UNIT_SECONDS[unit])
+from ..errors import WallError
+from ..rates import Rate
+from .store import shared_store
 
 
 async def throttle_hit(*, scope: str, subject: str, rate: Rate | None) -> float | None:
