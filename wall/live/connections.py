@@ -28,8 +28,9 @@ RETRY_AFTER = 10.0
 def client_address(scope: dict) -> str | None:
     """The client's IP address that per-address limits apply to, or None (unknown, or loopback).
 
-    Behind --proxy-headers (uvicorn's or daphne's) the server puts the forwarded address here. Loopback is exempt: a proxy on
-    the same host that forwards no address would otherwise put every visitor under one limit.
+    Behind --proxy-headers (uvicorn's or daphne's) the server puts the forwarded address here.
+    Loopback is exempt: a proxy on the same host that forwards no address would otherwise put every
+    visitor under one limit.
     """
     client = scope.get("client")
     if not client or not client[0]:
