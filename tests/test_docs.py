@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,11 @@ def test_every_error_code_is_in_the_errors_table(code):
 
 def test_the_errors_table_lists_only_codes_the_code_sends():
     assert documented_error_codes() - set(error_codes_in_code()) == set()
+
+
+def test_every_import_rule_is_named_in_the_architecture_doc():
+    """docs/architecture.md names each import-linter contract that `make test` checks."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    names = [contract["name"] for contract in config["contracts"]]
+    assert names and [name for name in names if f"- {name}\n" not in text] == []
