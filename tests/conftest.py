@@ -192,6 +192,13 @@ async def sockets(store):
 
 
 @pytest.fixture
+def media(settings, tmp_path: Path) -> Path:
+    """Uploads go to a folder of this test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
 def test_database_url() -> str:
     """DATABASE_URL of the test database pytest-django made (PostgreSQL pass only), for servers."""
     return postgres_test_database_url()
