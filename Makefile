@@ -25,11 +25,13 @@ run: $(BIN)/.installed
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(BIN)/daphne --bind $(HOST) --port $(PORT) \
 		--websocket-max-message-size 1048576 wallsite.asgi:application
 
+# ruff and the import rules of docs/architecture.md (lint-imports, pyproject.toml) first.
 # The suite runs twice: on the embedded default (SQLite), then on PostgreSQL and Redis.
 # Socket tests run on both channel layers in each pass (tests/conftest.py).
 test: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 	$(MAKE) test-embedded
 	$(MAKE) test-services
 
@@ -44,6 +46,7 @@ test-services: $(BIN)/.installed-dev
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 format: $(BIN)/.installed-dev
 	$(BIN)/ruff check --fix .
@@ -59,4 +62,4 @@ bench: $(BIN)/.installed-bench
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .import_linter_cache

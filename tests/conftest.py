@@ -1,4 +1,4 @@
-"""Shared fixtures: real services (skipped with a reason on a laptop, required under CI), layers, sockets."""
+"""Shared fixtures: real services (skipped with a reason on a laptop, required under CI), stores, sockets."""
 
 from __future__ import annotations
 
@@ -74,9 +74,11 @@ def close_the_async_orm_connection():
 
 
 @pytest.fixture(params=["memory", "redis"])
-def layer(request: pytest.FixtureRequest, settings) -> str:
-    """Run the test on Channels' in-memory layer and in-process stores, and on channels-redis'
-    layer and the real Redis (presence, rate limits, positions), as in production."""
+def store(request: pytest.FixtureRequest, settings) -> str:
+    """Run the test on each shared store with its channel layer, as deployed: "memory" (the
+    in-process store, Channels' in-memory layer) and "redis" (the Redis store, channels-redis'
+    layer, on the real Redis). Each test gets a fresh store (wall.live.store chooses again when
+    REDIS_URL or WALL_REDIS_PREFIX changes) and keys of its own."""
     prefix = f"walltest-{uuid.uuid4().hex[:10]}"
     settings.WALL_REDIS_PREFIX = prefix
     settings.WALL_PRESENCE_LEAVE_GRACE = 0.1
@@ -87,17 +89,7 @@ def layer(request: pytest.FixtureRequest, settings) -> str:
         settings.REDIS_URL = None
     # Channels drops its cached layer when CHANNEL_LAYERS changes (channels.layers' setting_changed).
     settings.CHANNEL_LAYERS = channel_layers(redis_url=settings.REDIS_URL, prefix=prefix)
-    _reset_memory_state()
     return request.param
-
-
-def _reset_memory_state() -> None:
-    from wall import throttle
-    from wall.live import connections, presence
-
-    connections._memory.clear()
-    presence._memory.clear()
-    throttle._memory_hits.clear()
 
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
@@ -185,7 +177,7 @@ async def open_socket(
 
 
 @pytest.fixture
-async def sockets(layer):
+async def sockets(store):
     """Factory for connected sockets; every one is closed at the end of the test."""
     opened: list[Socket] = []
 
@@ -199,6 +191,13 @@ async def sockets(layer):
         with contextlib.suppress(Exception):  # Already closed by the test or the server.
             await sock.close()
     await drain()
+
+
+@pytest.fixture
+def media(settings, tmp_path: Path) -> Path:
+    """Uploads go to a folder of this test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from wall.live import connections
-from wall.live.sharedstore import get_redis, key
+from wall.live.store import shared_store
 
 from .conftest import communicator_for
 
@@ -72,11 +72,11 @@ async def test_zero_turns_the_limit_off(sockets, settings):
 
 
 # A process's memory dies with it: only the shared store's entries need to expire or stay hidden.
-redis_only = pytest.mark.parametrize("layer", ["redis"], indirect=True)
+redis_only = pytest.mark.parametrize("store", ["redis"], indirect=True)
 
 
 @redis_only
-async def test_the_place_of_a_socket_whose_process_died_expires(layer, settings):
+async def test_the_place_of_a_socket_whose_process_died_expires(store, settings):
     settings.WALL_SOCKETS_PER_IP = 1
     settings.WALL_PRESENCE_TTL = 1
     # Counted, then never refreshed nor closed: its process died.
@@ -88,7 +88,7 @@ async def test_the_place_of_a_socket_whose_process_died_expires(layer, settings)
 
 
 @redis_only
-async def test_a_living_process_keeps_its_sockets_counted(sockets, layer, settings):
+async def test_a_living_process_keeps_its_sockets_counted(sockets, store, settings):
     settings.WALL_SOCKETS_PER_IP = 1
     settings.WALL_PRESENCE_TTL = 1
     settings.WALL_PRESENCE_HEARTBEAT = 0.3
@@ -100,9 +100,10 @@ async def test_a_living_process_keeps_its_sockets_counted(sockets, layer, settin
 
 
 @redis_only
-async def test_the_shared_store_never_holds_the_address_in_clear(sockets, layer):
+async def test_the_shared_store_never_holds_the_address_in_clear(sockets, store):
     await sockets(client=ADDRESS)
-    keys = [name async for name in get_redis().scan_iter(match=key("*"))]
+    redis = shared_store()
+    keys = [name async for name in redis.client.scan_iter(match=redis.key("*"))]
     assert keys and not [name for name in keys if ADDRESS in name]
 
 

@@ -145,7 +145,7 @@ async def test_history_limit_is_capped(sockets, settings):
     assert len((await sock.receive_type("messages"))["messages"]) == settings.WALL_HISTORY_MAX_PAGE
 
 
-async def test_posts_committed_while_connecting_are_neither_lost_nor_duplicated(layer):
+async def test_posts_committed_while_connecting_are_neither_lost_nor_duplicated(store):
     """The join race: a poster writes continuously while readers connect; each reader's
     history + live stream must hold every post after its history exactly once."""
     author = await sync_to_async(services.participant_claim)(username="Racer")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -14,16 +13,10 @@ from PIL import Image as PILImage
 from tests import imagefiles
 from wall import moderation, services
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("media")]
 
 image_upload = sync_to_async(services.image_upload)
 post_hide = sync_to_async(moderation.post_hide)
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 async def joined(sockets, username: str):

@@ -36,7 +36,7 @@ def dashboard_socket(cookie: bytes | None) -> WebsocketCommunicator:
 
 
 @pytest.mark.parametrize("who", ["anonymous", "a logged-in user who is not staff"])
-async def test_only_staff_may_open_the_dashboard_socket(layer, who):
+async def test_only_staff_may_open_the_dashboard_socket(store, who):
     cookie = None if who == "anonymous" else await session_cookie(staff=False)
     connected, _ = await dashboard_socket(cookie).connect(timeout=5)
     assert not connected
@@ -71,7 +71,7 @@ def test_posts_are_counted_in_the_minute_they_were_saved():
     assert len(counts) == 60 and counts[-1] == 3 and sum(counts) == 3
 
 
-async def test_the_frame_has_every_part_even_on_an_empty_wall(layer):
+async def test_the_frame_has_every_part_even_on_an_empty_wall(store):
     data = (await dashboard_frame())["data"]
     assert data["online"] == 0 and data["posts_last_hour"] == 0
     assert set(data) == {"at", "online", "processes", "posts_per_minute", "posts_last_hour", "problems"}

@@ -88,15 +88,10 @@ frames = st.one_of(
 
 @pytest.fixture
 def in_memory(settings) -> None:
-    """The in-process bus and stores: the fuzz is about the consumer, not the transport."""
-    from wall import throttle
-    from wall.live import connections, presence
-
+    """The in-process store and channel layer: the fuzz is about the consumer, not the transport.
+    Setting REDIS_URL makes wall.live.store choose a fresh in-process store."""
     settings.REDIS_URL = None
     settings.WALL_REDIS_PREFIX = f"walltest-{uuid.uuid4().hex[:10]}"
-    connections._memory.clear()
-    presence._memory.clear()
-    throttle._memory_hits.clear()
 
 
 KNOWN_TYPES = set(server_event_types())

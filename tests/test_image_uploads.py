@@ -15,14 +15,7 @@ from wall import moderation, services
 from wall.models import Image, Participant
 
 # The upload view works in a database thread of its own (wall/db.py), which sees committed rows only.
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path: Path) -> Path:
-    """Uploads go to a folder of this test's own."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("media")]
 
 
 def claim(username: str = "Alice") -> services.Claim:

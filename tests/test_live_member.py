@@ -8,8 +8,7 @@ from channels.layers import get_channel_layer
 from django.core.management import CommandError, call_command
 
 from wall.live.member import GROUP, group_member
-from wall.live.positions import position_next
-from wall.live.sharedstore import get_redis, key
+from wall.live.store import shared_store
 from wallsite.channel_layers import channel_layers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,14 +24,14 @@ async def test_a_position_taken_but_never_sent_makes_the_sockets_resume(sockets,
     reader = await sockets()
     poster = await sockets()
     await poster.join(username="Poster")
-    await position_next()  # an event lost on its way: its position was taken, it never arrives
+    await shared_store().position_next()  # an event lost on its way: its position was taken, it never arrives
     await poster.send("message", {"content": "after the lost one"})
     assert await reader.closed_with() == 1012
 
 
 async def test_a_tail_that_never_arrived_makes_the_sockets_resume(sockets, quick_checks):
     reader = await sockets()
-    await position_next()  # the last event, lost, with nothing after it to show the jump
+    await shared_store().position_next()  # the last event, lost, with nothing after it to show the jump
     assert await reader.closed_with() == 1012
 
 
@@ -51,14 +50,14 @@ async def test_a_removed_group_membership_is_noticed_and_renewed(sockets, quick_
     assert (await listener.receive_next("message"))["message"]["content"] == "heard again"
 
 
-async def test_a_restarted_store_makes_the_sockets_resume(sockets, quick_checks, layer):
-    if layer != "redis":
+async def test_a_restarted_store_makes_the_sockets_resume(sockets, quick_checks, store):
+    if store != "redis":
         pytest.skip("the in-memory store cannot restart under a running process")
     reader = await sockets()
     poster = await sockets()
     await poster.join(username="Poster")
     await poster.post("before the restart")
-    await get_redis().delete(key("position"))  # what a Redis restart does to it
+    await shared_store().client.delete(shared_store().key("position"))  # what a Redis restart does to it
     assert await reader.closed_with() == 1012
 
 
@@ -77,9 +76,9 @@ async def test_a_notice_that_is_not_a_short_text_is_dropped(sockets, text):
     assert await sock.receive_type("notice") == {"text": "the next one"}
 
 
-async def test_the_wall_notice_command_reaches_every_wall(sockets, layer):
+async def test_the_wall_notice_command_reaches_every_wall(sockets, store):
     sock = await sockets()
-    if layer == "memory":
+    if store == "memory":
         with pytest.raises(CommandError, match="REDIS_URL"):
             await sync_to_async(call_command)("wall_notice", "Back in 5 minutes")
         return
@@ -93,8 +92,8 @@ async def test_the_wall_notice_command_refuses_what_no_wall_would_show(text):
         await sync_to_async(call_command)("wall_notice", text)
 
 
-async def test_posts_cross_sockets_on_the_core_layer_too(sockets, layer, settings, quick_checks):
-    if layer != "redis":
+async def test_posts_cross_sockets_on_the_core_layer_too(sockets, store, settings, quick_checks):
+    if store != "redis":
         pytest.skip("the core layer needs Redis")
     settings.CHANNEL_LAYERS = channel_layers(
         redis_url=settings.REDIS_URL, prefix=settings.WALL_REDIS_PREFIX, kind="core"
@@ -104,18 +103,18 @@ async def test_posts_cross_sockets_on_the_core_layer_too(sockets, layer, setting
     await poster.join(username="Poster")
     sent = await poster.post("over the core layer")
     assert (await reader.receive_next("message"))["message"] == sent
-    await position_next()  # and a lost event is noticed there too
+    await shared_store().position_next()  # and a lost event is noticed there too
     assert await reader.closed_with() == 1012
 
 
-async def test_sockets_open_no_channel_of_their_own_only_the_process_member_does(sockets, layer):
+async def test_sockets_open_no_channel_of_their_own_only_the_process_member_does(sockets, store):
     """Guards WallConsumer.channel_layer_alias = None: Channels' AsyncConsumer opens a channel per
     consumer whenever get_channel_layer(alias) is not None (channels 4.3)."""
     for _ in range(3):
         await sockets()
     layer_now = get_channel_layer()
     # channels-redis 4.3 keeps one pub/sub layer per event loop; the in-memory layer is itself one.
-    channels = layer_now._get_layer().channels if layer == "redis" else layer_now.channels
+    channels = layer_now._get_layer().channels if store == "redis" else layer_now.channels
     assert list(channels) == [group_member().channel_name]
 
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from wall import services
 from wall.errors import WallError
 from wall.models import Participant
-from wall.throttle import parse_rate
+from wall.rates import parse_rate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,7 +51,9 @@ def test_a_lookalike_of_an_existing_name_is_not_available_over_http(client, name
     services.participant_claim(username=EXISTING)
     body = client.get(f"/api/usernames/{quote(name, safe='')}").json()
     reason = "invalid" if code == "invalid_username" else "taken"
+    suggestion = body.pop("suggestion", None)  # a free variant, offered for a taken name only
     assert body == {"username": name, "available": False, "reason": reason}
+    assert (suggestion is not None) == (reason == "taken")
 
 
 @pytest.mark.parametrize("name", [name for name, code in LOOKALIKES if code == "invalid_username"])

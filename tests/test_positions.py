@@ -2,7 +2,8 @@
 
 import pytest
 
-from wall.live.positions import Position, ReorderBuffer, position_current, position_next
+from wall.live.positions import Position, ReorderBuffer
+from wall.live.store import shared_store
 
 E, F = "epoch-e", "epoch-f"
 JOINED_AT = Position(E, 4)
@@ -97,20 +98,18 @@ def test_the_tail_check_is_quiet_while_nothing_was_ever_sent():
     assert not started(None).tail(None).lost
 
 
-async def test_positions_count_up_within_one_epoch(layer):
-    first = await position_next()
-    second = await position_next()
+async def test_positions_count_up_within_one_epoch(store):
+    first = await shared_store().position_next()
+    second = await shared_store().position_next()
     assert second == Position(first.epoch, first.seq + 1)
-    assert await position_current() == second
+    assert await shared_store().position_current() == second
 
 
-async def test_a_lost_position_key_starts_a_new_epoch(layer, settings):
-    if layer != "redis":
+async def test_a_lost_position_key_starts_a_new_epoch(store, settings):
+    if store != "redis":
         pytest.skip("the in-memory counter lives as long as the process")
-    from wall.live.sharedstore import get_redis, key
-
-    before = await position_next()
-    await get_redis().delete(key("position"))
-    assert await position_current() is None
-    after = await position_next()
+    before = await shared_store().position_next()
+    await shared_store().client.delete(shared_store().key("position"))
+    assert await shared_store().position_current() is None
+    after = await shared_store().position_next()
     assert after.epoch != before.epoch and after.seq == 1

@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from wall.live import presence
 from wall.live.heartbeat import beat_once, drain
+from wall.live.store import shared_store
 from wall.models import Participant
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,7 +49,7 @@ async def test_closing_one_of_two_tabs_announces_nothing(sockets, settings):
     await tab1.close()
     await drain()
     assert await watcher.nothing_more(timeout=settings.WALL_PRESENCE_LEAVE_GRACE + 0.2)
-    assert [user.username for user in await presence.presence_online()] == ["Alice"]
+    assert [user.username for user in await shared_store().presence_online()] == ["Alice"]
 
 
 async def test_closing_the_last_tab_announces_user_left(sockets):
@@ -58,7 +58,7 @@ async def test_closing_the_last_tab_announces_user_left(sockets):
     await watcher.receive_type("user_joined")
     await alice.close()
     assert await watcher.receive_type("user_left") == {"id": welcome["id"], "username": "Alice"}
-    assert await presence.presence_online() == []
+    assert await shared_store().presence_online() == []
 
 
 async def test_a_quick_reconnect_announces_neither_leave_nor_join(sockets, settings):
@@ -84,12 +84,12 @@ async def test_a_dead_process_users_are_reaped_and_announced_left(sockets, setti
     settings.WALL_PRESENCE_TTL = 1
     watcher = await sockets()
     # A socket of another process that then died: it joined and never refreshed.
-    await presence.presence_join(user_id="999", username="Ghost", socket_id="dead-process.1")
-    assert [user.username for user in await presence.presence_online()] == ["Ghost"]
+    await shared_store().presence_join(user_id="999", username="Ghost", socket_id="dead-process.1")
+    assert [user.username for user in await shared_store().presence_online()] == ["Ghost"]
     await asyncio.sleep(1.2)
     await beat_once()
     assert await watcher.receive_type("user_left") == {"id": "999", "username": "Ghost"}
-    assert await presence.presence_online() == []
+    assert await shared_store().presence_online() == []
 
 
 async def test_the_heartbeat_keeps_live_users_online(sockets, settings):
@@ -101,7 +101,7 @@ async def test_the_heartbeat_keeps_live_users_online(sockets, settings):
         await asyncio.sleep(0.5)
         await beat_once()
     assert await watcher.nothing_more()
-    assert [user.username for user in await presence.presence_online()] == ["Alice"]
+    assert [user.username for user in await shared_store().presence_online()] == ["Alice"]
 
 
 async def test_typing_is_relayed_to_others_not_the_sender(sockets):

@@ -27,7 +27,7 @@ UNKNOWN_PATHS = [
 
 
 @pytest.mark.parametrize("path", UNKNOWN_PATHS)
-async def test_a_socket_to_an_unknown_path_is_refused_without_an_error_logged(layer, caplog, path):
+async def test_a_socket_to_an_unknown_path_is_refused_without_an_error_logged(store, caplog, path):
     caplog.set_level(logging.INFO)
     communicator = communicator_for(path)
     connected, _ = await communicator.connect(timeout=5)
@@ -36,7 +36,7 @@ async def test_a_socket_to_an_unknown_path_is_refused_without_an_error_logged(la
 
 
 @pytest.mark.parametrize("path", ["/ws/wall/", "/ws/wall", "/ws/wall/?since=1"])
-async def test_the_wall_answers_with_or_without_the_trailing_slash(layer, path):
+async def test_the_wall_answers_with_or_without_the_trailing_slash(store, path):
     sock = await open_socket(path)
     welcome = await sock.join(username="Alice")
     assert welcome["username"] == "Alice"

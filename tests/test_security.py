@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_websocket_from_the_sites_own_origin_is_accepted(layer):
+async def test_a_websocket_from_the_sites_own_origin_is_accepted(store):
     communicator = communicator_for(headers=[(b"origin", b"http://localhost"), (b"host", b"localhost")])
     connected, _ = await communicator.connect(timeout=5)
     assert connected

@@ -1,13 +1,11 @@
 """Rate limits: posts per user (only saved ones count), same text, joins per socket, names per address."""
 
-import asyncio
-from collections import defaultdict, deque
-
 import pytest
 
-from wall import throttle
 from wall.errors import WallError
+from wall.live import throttle
 from wall.models import Participant, Post
+from wall.rates import Rate, parse_rate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -147,8 +145,8 @@ async def test_a_token_join_is_not_a_new_name(sockets, settings):
     assert await again.join(token=welcome["token"]) == welcome
 
 
-async def test_throttled_gives_the_hit_back_when_the_block_raises(layer):
-    rate = throttle.Rate(1, 10)
+async def test_throttled_gives_the_hit_back_when_the_block_raises(store):
+    rate = Rate(1, 10)
     with pytest.raises(WallError):
         async with throttle.throttled(scope="t", subject="s", rate=rate):
             raise WallError("empty", "nothing to save")
@@ -160,8 +158,8 @@ async def test_throttled_gives_the_hit_back_when_the_block_raises(layer):
     assert refused.value.code == "rate_limited" and refused.value.extra["retry_after"] > 0
 
 
-async def test_throttled_gives_the_hit_back_when_it_does_not_count(layer):
-    rate = throttle.Rate(1, 10)
+async def test_throttled_gives_the_hit_back_when_it_does_not_count(store):
+    rate = Rate(1, 10)
     async with throttle.throttled(scope="t", subject="s", rate=rate) as attempt:
         attempt.counts = False
     async with throttle.throttled(scope="t", subject="s", rate=rate):
@@ -171,14 +169,14 @@ async def test_throttled_gives_the_hit_back_when_it_does_not_count(layer):
 
 @pytest.mark.parametrize(
     ("text", "rate"),
-    [("5/10s", throttle.Rate(5, 10)), ("3/1m", throttle.Rate(3, 60)), ("30/h", throttle.Rate(30, 3600))],
+    [("5/10s", Rate(5, 10)), ("3/1m", Rate(3, 60)), ("30/h", Rate(30, 3600))],
 )
 def test_rates_are_written_count_per_time(text, rate):
-    assert throttle.parse_rate(text) == rate
+    assert parse_rate(text) == rate
 
 
 def test_off_means_no_limit():
-    assert throttle.parse_rate("off") is None
+    assert parse_rate("off") is None
 
 
 @pytest.fixture
@@ -190,21 +188,7 @@ def redis_down(settings) -> None:
 
 
 async def test_while_redis_is_unreachable_each_process_still_counts(redis_down):
-    throttle._memory_hits.clear()
-    rate = throttle.Rate(1, 10)
+    rate = Rate(1, 10)
     await throttle.throttle_take(scope="t", subject="down", rate=rate)
     with pytest.raises(WallError):
         await throttle.throttle_take(scope="t", subject="down", rate=rate)
-
-
-async def test_hits_of_subjects_long_gone_are_swept_from_memory(settings, monkeypatch):
-    settings.REDIS_URL = None
-    monkeypatch.setattr(throttle, "_sweep_at_size", 3)
-    monkeypatch.setattr(throttle, "_memory_expiry", {})
-    monkeypatch.setattr(throttle, "_memory_hits", defaultdict(deque))
-    rate = throttle.Rate(1, 0.01)
-    for subject in ("a", "b", "c"):
-        await throttle.throttle_hit(scope="sweep", subject=subject, rate=rate)
-    await asyncio.sleep(0.02)
-    await throttle.throttle_hit(scope="sweep", subject="d", rate=rate)
-    assert [name for name in throttle._memory_hits if name.startswith("sweep:")] == ["sweep:d"]

@@ -55,7 +55,7 @@ def test_username_availability_only_answers_get(client):
     assert client.post("/api/usernames/Bob").status_code == 405
 
 
-async def test_healthz_is_ok_when_database_and_bus_answer(layer):
+async def test_healthz_is_ok_when_database_and_bus_answer(store):
     response = await AsyncClient().get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"database": "ok", "channel_layer": "ok"}

@@ -1,4 +1,4 @@
-"""One socket's write side without a server: eager writes, a slow socket's outbox, who gets what."""
+"""One socket's write side without a server: eager writes, a slow socket's backlog, who gets what."""
 
 import asyncio
 
@@ -91,7 +91,7 @@ async def test_a_socket_that_falls_too_far_behind_is_closed_to_resume(settings):
         sock.deliver(f"event {n}")
     await asyncio.sleep(0)
     assert sock.writer.closing and sock.closed_with == [1013]
-    assert not sock.writer.outbox
+    assert not sock.writer.backlog
 
 
 async def test_events_before_the_history_page_wait_and_then_go_out_in_order():
@@ -154,4 +154,4 @@ async def test_resume_closes_with_1012_and_drops_what_was_queued():
     sock.deliver("b")
     sock.writer.resume()
     await asyncio.sleep(0)
-    assert sock.closed_with == [1012] and not sock.writer.outbox
+    assert sock.closed_with == [1012] and not sock.writer.backlog

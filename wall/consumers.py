@@ -16,15 +16,14 @@ from . import metrics, protocol, selectors, services
 from .dashboard import watchers
 from .db import database_sync_to_async
 from .errors import WallError
-from .live import connections, presence
+from .live import connections
 from .live.bridge import broadcast
-from .live.heartbeat import heartbeat
 from .live.member import group_member
-from .live.process import socket_closed, socket_opened
-from .live.registry import local_sockets
+from .live.process import socket_closed, socket_joined, socket_opened
 from .live.snapshots import connect_snapshot
+from .live.throttle import throttle_hit, throttle_take, throttled
 from .live.writer import SocketWriter
-from .throttle import parse_rate, throttle_hit, throttle_take, throttled
+from .rates import configured_rate
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +32,6 @@ SHARED_STORE_DOWN = WallError(
     "unavailable", "The wall's shared store is unavailable; nothing was saved. Try again."
 )
 SERVER_FAILED = WallError("unavailable", "The server failed to handle this frame; try again.")
-# RFC 6455 1013 "try again later": its address already holds WALL_SOCKETS_PER_IP sockets.
-CLOSE_TRY_LATER = 1013
 
 post_list_before = database_sync_to_async(selectors.post_list_before)
 participant_touch = database_sync_to_async(services.participant_touch)
@@ -66,9 +63,9 @@ class WallConsumer(AsyncWebsocketConsumer):
         if not await connections.connection_open(address=self.address, socket_id=socket_id):
             await self.accept()
             await self._send_error(connections.too_many_sockets())
-            await self.close(code=CLOSE_TRY_LATER)
+            await self.close(code=protocol.CLOSE_TRY_LATER)
             return
-        self.writer = SocketWriter(socket_id, self.base_send, self._close_with)
+        self.writer = SocketWriter(socket_id, self.base_send, lambda code: self.close(code=code))
         await self.accept()
         # Join the group before reading history, so nothing committed in between is missed.
         socket_opened(self.writer, self.address)
@@ -79,7 +76,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         except DatabaseError:
             logger.exception("history read failed on connect")
             await self._send_frame(protocol.error_event(UNAVAILABLE))
-            await self.close(code=1011)
+            await self.close(code=protocol.CLOSE_FAILED)
             return
         await self._send_text(snapshot.messages_text)
         await self._send_text(snapshot.users_text)
@@ -88,16 +85,9 @@ class WallConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.writer is None:
             return
-        socket_id = self.writer.socket_id
-        socket_closed(self.writer)
-        await connections.connection_close(address=self.address, socket_id=socket_id)
-        if self.user is not None:
-            user, self.user = self.user, None
-            try:
-                if await presence.presence_leave(user_id=str(user.id), socket_id=socket_id):
-                    heartbeat().settle_later(str(user.id), user.username)
-            except RedisError:
-                logger.warning("presence unavailable on disconnect; the entry will expire", exc_info=True)
+        user, self.user = self.user, None
+        await socket_closed(self.writer, self.address, (str(user.id), user.username) if user else None)
+        if user is not None:
             await participant_touch(participant_id=user.id)
 
     async def dispatch(self, message: dict) -> None:
@@ -128,7 +118,7 @@ class WallConsumer(AsyncWebsocketConsumer):
             or len(text_data.encode()) > settings.WALL_FRAME_MAX_BYTES
         ):
             self.writer.stop()
-            await self.close(code=1009, reason="Frame too large")
+            await self.close(code=protocol.CLOSE_TOO_BIG, reason="Frame too large")
             return
         client_id = event_type = None
         context = {"socket_id": self.writer.socket_id}
@@ -160,7 +150,7 @@ class WallConsumer(AsyncWebsocketConsumer):
 
     async def _on_join(self, command: protocol.Join) -> None:
         await throttle_take(
-            scope="join", subject=self.writer.socket_id, rate=parse_rate(settings.WALL_JOIN_RATE)
+            scope="join", subject=self.writer.socket_id, rate=configured_rate("WALL_JOIN_RATE")
         )
         if self.user is not None:
             # Re-joining is only a repeat of the same identity; checked before any name is claimed.
@@ -174,25 +164,16 @@ class WallConsumer(AsyncWebsocketConsumer):
             claim = await participant_by_token(token=command.token)
         else:
             # New names per client address: only names actually claimed count.
-            rate = parse_rate(settings.WALL_NAME_RATE) if self.address else None
+            rate = configured_rate("WALL_NAME_RATE") if self.address else None
             subject = connections.address_id(self.address) if self.address else ""
             async with throttled(scope="names", subject=subject, rate=rate):
                 if command.username is not None:
                     claim = await participant_claim(username=command.username)
                 else:
                     claim = await participant_claim_random()
-        if claim.is_banned:
-            raise WallError("banned", "This name is banned from the wall.")
+        claim.refuse_if_banned()
         user_id = str(claim.id)
-        try:
-            announce = await presence.presence_join(
-                user_id=user_id, username=claim.username, socket_id=self.writer.socket_id
-            )
-        except RedisError:
-            # Degraded: the heartbeat records (and announces) this socket once Redis is back.
-            logger.warning("presence unavailable on join", exc_info=True)
-            announce = False
-        local_sockets().join(self.writer.socket_id, user_id, claim.username)
+        announce = await socket_joined(self.writer, user_id, claim.username)
         self.user = claim
         await participant_touch(participant_id=claim.id)
         await self._send_frame(protocol.welcome_event(claim.id, claim.username, claim.token))
@@ -203,7 +184,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         user = self._require_join()
         # Only saved posts count: a refused post or a resend gives its hit back.
         async with throttled(
-            scope="post", subject=str(user.id), rate=parse_rate(settings.WALL_POST_RATE)
+            scope="post", subject=str(user.id), rate=configured_rate("WALL_POST_RATE")
         ) as hit:
             with metrics.timed(metrics.POST_SAVE_SECONDS):
                 result = await post_create(
@@ -223,7 +204,7 @@ class WallConsumer(AsyncWebsocketConsumer):
 
     async def _on_typing(self, command: protocol.Typing) -> None:
         user = self._require_join()
-        rate = parse_rate(settings.WALL_TYPING_RATE)
+        rate = configured_rate("WALL_TYPING_RATE")
         if await throttle_hit(scope="typing", subject=str(user.id), rate=rate) is None:
             await broadcast(protocol.typing_event(user.id, user.username), skip_user=str(user.id))
 
@@ -258,9 +239,6 @@ class WallConsumer(AsyncWebsocketConsumer):
         if self.user is None:
             raise WallError("not_joined", "Join with a name first.")
         return self.user
-
-    async def _close_with(self, code: int) -> None:
-        await self.close(code=code)
 
     async def _send_frame(self, frame: dict) -> None:
         await self._send_text(protocol.encode(frame))

@@ -15,9 +15,9 @@ from redis.exceptions import RedisError
 
 from . import selectors
 from .db import database_sync_to_async
-from .live import presence
 from .live.loops import per_loop
 from .live.processes import process_reports
+from .live.store import shared_store
 from .live.writer import Envelope, SocketWriter
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ async def dashboard_frame() -> dict:
     posts_per_minute: [60 counts, oldest first], posts_last_hour, problems: [{at, level, logger,
     message, process}] newest first}}. The shared store being down leaves its parts empty."""
     try:
-        online, reports = len(await presence.presence_online()), await process_reports()
+        online, reports = len(await shared_store().presence_online()), await process_reports()
     except RedisError:
         logger.warning("dashboard: the shared store is unavailable", exc_info=True)
         online, reports = None, []

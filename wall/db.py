@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from asgiref.sync import SyncToAsync
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import OperationalError, close_old_connections, connections
 
@@ -83,7 +83,7 @@ def database_sync_to_async(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
         call = functools.partial(_call, func, *args, **kwargs)
         with metrics.timed(metrics.DATABASE_SECONDS, name):
             if _one_writer():
-                return await SyncToAsync(call, thread_sensitive=True)()
-            return await SyncToAsync(call, thread_sensitive=False, executor=_executor())()
+                return await sync_to_async(call, thread_sensitive=True)()
+            return await sync_to_async(call, thread_sensitive=False, executor=_executor())()
 
     return run

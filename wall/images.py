@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from PIL import Image, ImageCms, ImageMath, ImageOps, UnidentifiedImageError
 
+from .errors import WallError
+
 logger = logging.getLogger(__name__)
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
@@ -35,13 +37,16 @@ _DECODING = threading.BoundedSemaphore(2)
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
-class ImageRefused(Exception):
-    """An upload that cannot be posted: `reason` for a person, `status` the HTTP answer (400, 413, 429)."""
+def refused(reason: str) -> WallError:
+    """An upload that is not an image the wall accepts; `reason` is for a person."""
+    return WallError("invalid_image", reason)
 
-    def __init__(self, reason: str, status: int = 400) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
+
+def too_large(size: int | None = None) -> WallError:
+    """An upload over WALL_IMAGE_MAX_BYTES (its size, when known, is in the message)."""
+    limit = settings.WALL_IMAGE_MAX_BYTES
+    detail = f" (this one is {_mb(size)})" if size is not None else ""
+    return WallError("too_large", f"An image is at most {limit // (1024 * 1024)} MB{detail}.")
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,8 @@ class Processed:
 def process_upload(data: bytes) -> Processed:
     """Verify an upload, guard its size and pixels, re-encode it and make its thumbnail.
 
-    Raises ImageRefused with the reason: too large (413), not an accepted image, too many pixels,
-    damaged or truncated, pixels Pillow decoded but cannot convert (400). Never anything else for
+    Raises WallError with the reason: too_large, or invalid_image (not an accepted image, too many
+    pixels, damaged or truncated, pixels Pillow decoded but cannot convert). Never anything else for
     what an upload contains: an upload is the client's, a 500 would blame the server.
     """
     check_byte_size(len(data))
@@ -77,7 +82,7 @@ def process_upload(data: bytes) -> Processed:
             thumb = encode(thumbnail(picture), THUMBNAIL_FORMAT)
         except Exception:  # Pillow decoded it but fails on its pixels: a kind of image we do not know.
             logger.warning("Pillow could not convert a decoded upload (%s)", decoded.mode, exc_info=True)
-            raise ImageRefused(
+            raise refused(
                 f"This image's kind of pixels ({decoded.mode}) cannot be converted; "
                 "save it as an ordinary 8-bit PNG or JPEG and send it again."
             ) from None
@@ -87,9 +92,9 @@ def process_upload(data: bytes) -> Processed:
 def check_byte_size(size: int) -> None:
     limit = settings.WALL_IMAGE_MAX_BYTES
     if size > limit:
-        raise ImageRefused(f"An image is at most {limit // (1024 * 1024)} MB (this one is {_mb(size)}).", 413)
+        raise too_large(size)
     if size == 0:
-        raise ImageRefused("The file is empty.")
+        raise refused("The file is empty.")
 
 
 def _mb(size: int) -> str:
@@ -116,29 +121,29 @@ def check_dimensions(width: int, height: int) -> None:
     """Refuse an image larger than WALL_IMAGE_MAX_SIDE on either side (the decompression-bomb guard)."""
     side = settings.WALL_IMAGE_MAX_SIDE
     if width > side or height > side:
-        raise ImageRefused(f"An image is at most {side}x{side} pixels (this one is {width}x{height}).")
+        raise refused(f"An image is at most {side}x{side} pixels (this one is {width}x{height}).")
     if width < 1 or height < 1:
-        raise ImageRefused("The image has no pixels.")
+        raise refused("The image has no pixels.")
 
 
 def open_verified(data: bytes) -> tuple[str, Image.Image]:
     """Identify, size-check, verify and decode the first frame; returns (format, image)."""
     if looks_like_svg(data):
-        raise ImageRefused(f"SVG images are not accepted (they can carry scripts); send {ACCEPTED_TEXT}.")
+        raise refused(f"SVG images are not accepted (they can carry scripts); send {ACCEPTED_TEXT}.")
     try:
         probe = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except UnidentifiedImageError:
         claimed = claimed_format(data)
         if claimed:
-            raise ImageRefused(f"This {claimed} image is damaged or truncated and cannot be read.") from None
-        raise ImageRefused(f"This file is not a {ACCEPTED_TEXT} image.") from None
+            raise refused(f"This {claimed} image is damaged or truncated and cannot be read.") from None
+        raise refused(f"This file is not a {ACCEPTED_TEXT} image.") from None
     except Image.DecompressionBombError:
-        raise ImageRefused("The image has too many pixels.") from None
+        raise refused("The image has too many pixels.") from None
     except Exception:  # Pillow's parsers raise many kinds of errors on malformed headers.
-        raise ImageRefused("The image is damaged and cannot be read.") from None
+        raise refused("The image is damaged and cannot be read.") from None
     source_format = FORMAT_FAMILY.get(probe.format, probe.format)
     if source_format not in OUTPUT_FORMAT:
-        raise ImageRefused(f"This file is not a {ACCEPTED_TEXT} image (Pillow reads it as {probe.format}).")
+        raise refused(f"This file is not a {ACCEPTED_TEXT} image (Pillow reads it as {probe.format}).")
     check_dimensions(*probe.size)
     try:
         probe.verify()
@@ -146,9 +151,9 @@ def open_verified(data: bytes) -> tuple[str, Image.Image]:
         picture.seek(0)
         picture.load()
     except Exception:  # Truncated data, bad checksums, broken streams: any of Pillow's many errors.
-        raise ImageRefused("The image is damaged or truncated and cannot be read.") from None
+        raise refused("The image is damaged or truncated and cannot be read.") from None
     if picture.format != probe.format or picture.size != probe.size:
-        raise ImageRefused("The image is damaged and cannot be read.")
+        raise refused("The image is damaged and cannot be read.")
     return source_format, picture
 
 

@@ -11,19 +11,24 @@ from typing import Any
 
 from django.db import transaction
 
-from . import protocol
+from . import errors, protocol, selectors
 from .errors import WallError
 from .live.bridge import broadcast_on_commit
 from .models import Participant, Post
 
-# RFC 6455 "policy violation": the sockets of a banned or deleted participant are closed with it.
-CLOSE_POLICY = 1008
-BANNED = WallError("banned", "A moderator banned this name from the wall.")
 REMOVED = WallError("invalid_token", "A moderator removed this name; choose a name again.")
 
 
 def _deleted_events(post_ids: Iterable[int]) -> list[dict[str, Any]]:
     return [protocol.message_deleted_event(post_id) for post_id in sorted(post_ids)]
+
+
+def _close_sockets_of(participant_ids: list[int], error: WallError) -> None:
+    """After commit, each participant's open sockets, in every process, get `error` and close (1008)."""
+    for participant_id in participant_ids:
+        broadcast_on_commit(
+            [protocol.error_event(error)], only_user=str(participant_id), close_code=protocol.CLOSE_POLICY
+        )
 
 
 def _locked_ids(queryset) -> list[int]:
@@ -44,8 +49,9 @@ def post_unhide(*, post_ids: Iterable[int]) -> list[int]:
     with transaction.atomic():
         shown = _locked_ids(Post.objects.filter(pk__in=list(post_ids), is_hidden=True))
         Post.objects.filter(pk__in=shown).update(is_hidden=False)
-        posts = Post.objects.filter(pk__in=shown).select_related("author", "image").order_by("pk")
-        broadcast_on_commit([protocol.message_event(protocol.post_payload(post)) for post in posts])
+        broadcast_on_commit(
+            [protocol.message_event(post) for post in selectors.post_payloads(post_ids=shown)]
+        )
     return shown
 
 
@@ -75,10 +81,7 @@ def participant_ban(*, participant_ids: Iterable[int], hide_posts: bool = False)
                     "pk", flat=True
                 )
             )
-        for participant_id in banned:
-            broadcast_on_commit(
-                [protocol.error_event(BANNED)], only_user=str(participant_id), close_code=CLOSE_POLICY
-            )
+        _close_sockets_of(banned, errors.banned())
     return banned
 
 
@@ -101,8 +104,5 @@ def participant_delete(*, participant_ids: Iterable[int]) -> list[int]:
         post_ids = list(Post.objects.filter(author_id__in=deleted).values_list("pk", flat=True))
         Participant.objects.filter(pk__in=deleted).delete()
         broadcast_on_commit(_deleted_events(post_ids))
-        for participant_id in deleted:
-            broadcast_on_commit(
-                [protocol.error_event(REMOVED)], only_user=str(participant_id), close_code=CLOSE_POLICY
-            )
+        _close_sockets_of(deleted, REMOVED)
     return deleted

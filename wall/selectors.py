@@ -1,18 +1,20 @@
-"""Reads: history pages of visible posts as plain dicts, and who holds a name."""
+"""Reads: posts as their wire payload (plain dicts), history pages, and who holds a name."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Lower, TruncMinute
 from django.utils import timezone
 
+from . import protocol
 from .models import Participant, Post
-from .protocol import post_payload
 
 
 @dataclass(frozen=True)
@@ -22,8 +24,42 @@ class HistoryPage:
     reset: bool = False
 
 
+def _with_payload() -> QuerySet[Post]:
+    """Posts with what their payload needs (the author's name, the image) in the same query."""
+    return Post.objects.select_related("author", "image")
+
+
+def post_payload(post: Post) -> dict[str, Any]:
+    """The wire shape of a post read through `_with_payload` (no further query)."""
+    image = getattr(post, "image", None)  # The reverse one-to-one raises (an AttributeError) when absent.
+    return protocol.post_payload(
+        post_id=post.id,
+        author=post.author.username,
+        content=post.content,
+        created_at=post.created_at,
+        client_id=post.client_id,
+        image_url=image.file.url if image else None,
+        thumbnail=(
+            protocol.thumbnail_ref(image.thumbnail.url, image.thumbnail_width, image.thumbnail_height)
+            if image
+            else None
+        ),
+    )
+
+
+def post_payloads(*, post_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """The payloads of these posts, hidden or not, oldest first, in one query."""
+    return [post_payload(post) for post in _with_payload().filter(pk__in=list(post_ids)).order_by("pk")]
+
+
+def post_by_client_id(*, author_id: int, client_id: str) -> tuple[dict[str, Any], bool] | None:
+    """The author's post sent with `client_id` (a resend): its payload and whether it is hidden."""
+    post = _with_payload().filter(author_id=author_id, client_id=client_id).first()
+    return None if post is None else (post_payload(post), post.is_hidden)
+
+
 def _visible() -> QuerySet[Post]:
-    return Post.objects.filter(is_hidden=False).select_related("author", "image")
+    return _with_payload().filter(is_hidden=False)
 
 
 def _newest_first(queryset: QuerySet[Post], limit: int) -> HistoryPage:

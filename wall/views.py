@@ -10,6 +10,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFilesSent
+from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -19,11 +20,10 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.static import serve
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from . import metrics, selectors, services
+from . import images, metrics, selectors, services
 from .db import database_sync_to_async
 from .errors import WallError
-from .images import ImageRefused
-from .live.sharedstore import get_redis, redis_enabled
+from .live.store import shared_store
 
 logger = logging.getLogger(__name__)
 
@@ -76,11 +76,13 @@ async def username_availability(request: HttpRequest, username: str) -> JsonResp
 
 # Room for the multipart envelope around a file of WALL_IMAGE_MAX_BYTES.
 _MULTIPART_SLACK = 64 * 1024
+# The HTTP status of each refusal; any other code is a 400.
+_STATUS = {"invalid_token": 403, "banned": 403, "too_large": 413, "rate_limited": 429, "unavailable": 503}
 
 
-def _refusal(reason: str, status: int) -> JsonResponse:
-    metrics.refused(f"http_{status}")
-    return JsonResponse({"error": reason}, status=status)
+def http_status(error: WallError) -> int:
+    """The HTTP status a refusal answers with, by its code (unavailable: a database that timed out)."""
+    return _STATUS.get(error.code, 400)
 
 
 # CSRF protection exists for requests a browser authenticates by itself, with cookies. This endpoint
@@ -99,43 +101,37 @@ async def image_upload(request: HttpRequest) -> JsonResponse:
 
 @database_sync_to_async
 def _image_upload(request: HttpRequest) -> JsonResponse:
+    try:
+        image = services.image_upload(uploader_id=_uploader(request).id, data=_one_file(request).read())
+    except WallError as error:
+        metrics.refused(error.code)
+        return JsonResponse({"error": error.message}, status=http_status(error))
+    return JsonResponse(image, status=201)
+
+
+def _uploader(request: HttpRequest) -> services.Claim:
     token = request.headers.get("X-Wall-Token", "").strip()
     if not token or len(token) > 200:
-        return _refusal("Send the X-Wall-Token header with the token of your name.", 403)
-    try:
-        claim = services.participant_by_token(token=token)
-    except WallError as error:
-        return _refusal(error.message, _status(error))
-    if claim.is_banned:
-        return _refusal("A moderator banned this name from the wall.", 403)
-    limit = settings.WALL_IMAGE_MAX_BYTES
+        raise WallError("invalid_token", "Send the X-Wall-Token header with the token of your name.")
+    return services.uploader_by_token(token=token)
+
+
+def _one_file(request: HttpRequest) -> UploadedFile:
+    """The one file of the multipart field `file`, refused early when it is too large."""
     try:
         declared = int(request.headers.get("Content-Length") or 0)
     except ValueError:
         declared = 0
-    if declared > limit + _MULTIPART_SLACK:
-        return _refusal(f"An image is at most {limit // (1024 * 1024)} MB.", 413)
+    if declared > settings.WALL_IMAGE_MAX_BYTES + _MULTIPART_SLACK:
+        raise images.too_large()
     try:
         files = request.FILES.getlist("file")
     except (MultiPartParserError, RequestDataTooBig, TooManyFilesSent, BadRequest):
-        return _refusal("The upload is not a valid multipart/form-data body.", 400)
+        raise WallError("bad_request", "The upload is not a valid multipart/form-data body.") from None
     if len(files) != 1:
-        return _refusal('Send one image as the multipart/form-data field "file".', 400)
-    upload = files[0]
-    if upload.size > limit:
-        return _refusal(f"An image is at most {limit // (1024 * 1024)} MB.", 413)
-    try:
-        image = services.image_upload(uploader_id=claim.id, data=upload.read())
-    except ImageRefused as refused:
-        return _refusal(refused.reason, refused.status)
-    except WallError as error:
-        return _refusal(error.message, _status(error))
-    return JsonResponse(image, status=201)
-
-
-def _status(error: WallError) -> int:
-    """A refusal of the uploader is 403; a database that timed out (wall.db.DatabaseTimeout) is 503."""
-    return 503 if error.code == "unavailable" else 403
+        raise WallError("bad_request", 'Send one image as the multipart/form-data field "file".')
+    images.check_byte_size(files[0].size)
+    return files[0]
 
 
 # Only what services.image_upload writes can be served from MEDIA_ROOT: re-encoded images, with their
@@ -172,24 +168,22 @@ def _database_ok() -> bool:
         return False
 
 
-async def _bus_ok() -> bool:
-    """The bus between processes (Redis pub/sub) answers; always true for the in-process bus."""
-    if not redis_enabled():
-        return True
+async def _shared_store_ok() -> bool:
+    """The shared store answers (Redis, which the channel layer uses too); the in-process one always does."""
     try:
-        return bool(await asyncio.wait_for(get_redis().ping(), timeout=3))
+        return bool(await asyncio.wait_for(shared_store().ping(), timeout=3))
     except Exception:  # Any failure of the store means "down" here, whatever its client raises.
         logger.warning("health check: Redis unreachable", exc_info=True)
         return False
 
 
 async def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the bus (channel_layer in the contract) answer, else 503."""
+    """200 when the database and the shared store (`channel_layer` in the contract) answer, else 503."""
     # Like every database call from async code: in a database thread, stale connections closed around it.
     database = await database_sync_to_async(_database_ok)()
-    layer = await _bus_ok()
-    body = {"database": "ok" if database else "down", "channel_layer": "ok" if layer else "down"}
-    return JsonResponse(body, status=200 if database and layer else 503)
+    store = await _shared_store_ok()
+    body = {"database": "ok" if database else "down", "channel_layer": "ok" if store else "down"}
+    return JsonResponse(body, status=200 if database and store else 503)
 
 
 @require_GET

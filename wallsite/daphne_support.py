@@ -14,7 +14,10 @@ from __future__ import annotations
 import asyncio
 import sys
 
-SERVER_CLOSE_CODES = frozenset({1001, 1008, 1009, 1011, 1012, 1013})
+from wall import protocol
+
+# The wall's own close codes, and 1001 ("going away").
+SERVER_CLOSE_CODES = frozenset({1001, *protocol.CLOSE_CODES})
 
 
 def apply_when_running_under_daphne() -> None:
@@ -47,6 +50,6 @@ def _close_sockets_before_shutdown() -> None:
     from wall.live.process import close_every_socket
 
     def before_shutdown() -> defer.Deferred:
-        return defer.Deferred.fromFuture(asyncio.ensure_future(close_every_socket(1012)))
+        return defer.Deferred.fromFuture(asyncio.ensure_future(close_every_socket(protocol.CLOSE_RESUME)))
 
     reactor.addSystemEventTrigger("before", "shutdown", before_shutdown)

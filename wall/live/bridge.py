@@ -17,7 +17,7 @@ from django.db import transaction
 from .. import metrics
 from ..protocol import encode
 from .member import EVENT, GROUP, group_member
-from .positions import position_next
+from .store import shared_store
 from .writer import Envelope
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ async def broadcast(
     every process's sockets resume from the database (GroupMember.send_failed)."""
     envelope = envelope_for(frame, skip_user=skip_user, only_user=only_user, close_code=close_code)
     try:
-        position = await position_next()
+        position = await shared_store().position_next()
         message = {"type": EVENT, "epoch": position.epoch, "seq": position.seq, **envelope.fields()}
         await get_channel_layer().group_send(GROUP, message)
         metrics.event_published(frame["type"])

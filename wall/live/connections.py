@@ -12,48 +12,25 @@ import hashlib
 import hmac
 import ipaddress
 import logging
-from collections import defaultdict
 
 from django.conf import settings
 from redis.exceptions import RedisError
 
 from ..errors import WallError
-from .sharedstore import get_redis, key, redis_enabled
+from .store import shared_store
 
 logger = logging.getLogger(__name__)
 
 # Seconds a refused page is told to wait; it reconnects with its own backoff anyway.
 RETRY_AFTER = 10.0
 
-# KEYS[1]: the address's zset of socket id → expiry. ARGV: socket id, limit, ttl. 1 if admitted.
-_OPEN = """
-local time = redis.call('TIME')
-local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
-return 1
-"""
-
-# KEYS: one address key per socket. ARGV: ttl, then the socket ids in the same order.
-# XX: only entries still there, so a socket closed during the refresh is not brought back.
-_REFRESH = """
-local time = redis.call('TIME')
-local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
-for i = 1, #KEYS do
-  redis.call('ZADD', KEYS[i], 'XX', now + tonumber(ARGV[1]), ARGV[i + 1])
-  redis.call('EXPIRE', KEYS[i], tonumber(ARGV[1]) * 2)
-end
-return #KEYS
-"""
-
 
 def client_address(scope: dict) -> str | None:
     """The client's IP address that per-address limits apply to, or None (unknown, or loopback).
 
-    Behind --proxy-headers daphne puts the forwarded address here. Loopback is exempt: a proxy on
-    the same host that forwards no address would otherwise put every visitor under one limit.
+    Behind --proxy-headers (uvicorn's or daphne's) the server puts the forwarded address here.
+    Loopback is exempt: a proxy on the same host that forwards no address would otherwise put every
+    visitor under one limit.
     """
     client = scope.get("client")
     if not client or not client[0]:
@@ -81,10 +58,6 @@ def address_id(address: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _address_key(address: str) -> str:
-    return key("sockets", address_id(address))
-
-
 async def connection_open(*, address: str | None, socket_id: str) -> bool:
     """Count a new socket of `address`; False (and not counted) when the address is at its limit.
 
@@ -94,16 +67,8 @@ async def connection_open(*, address: str | None, socket_id: str) -> bool:
     limit = settings.WALL_SOCKETS_PER_IP
     if address is None or limit <= 0:
         return True
-    address_key = _address_key(address)
-    if not redis_enabled():
-        sockets = _memory[address_key]
-        if len(sockets) >= limit:
-            return False
-        sockets.add(socket_id)
-        return True
     try:
-        ttl = settings.WALL_PRESENCE_TTL
-        return bool(await get_redis().eval(_OPEN, 1, address_key, socket_id, limit, ttl))
+        return await shared_store().sockets_open(address_id(address), socket_id, limit=limit)
     except RedisError:  # Admit, uncounted: an outage must not lock everyone out.
         logger.warning("socket not counted for its address: Redis is unreachable", exc_info=True)
         return True
@@ -113,23 +78,12 @@ async def connection_close(*, address: str | None, socket_id: str) -> None:
     """Stop counting a socket (a no-op for one that was never counted)."""
     if address is None:
         return
-    address_key = _address_key(address)
-    if redis_enabled():
-        try:
-            await get_redis().zrem(address_key, socket_id)
-        except RedisError:  # Its entry expires on its own, no longer refreshed.
-            logger.warning("socket count not released: Redis is unreachable", exc_info=True)
-    else:
-        _memory[address_key].discard(socket_id)
-        if not _memory[address_key]:
-            del _memory[address_key]
+    try:
+        await shared_store().sockets_close(address_id(address), socket_id)
+    except RedisError:  # Its entry expires on its own, no longer refreshed.
+        logger.warning("socket count not released: Redis is unreachable", exc_info=True)
 
 
 async def connections_refresh(sockets: dict[str, str]) -> None:
     """Keep this process's counted sockets (socket id → address) alive in the shared store."""
-    if sockets and redis_enabled():
-        keys = [_address_key(address) for address in sockets.values()]
-        await get_redis().eval(_REFRESH, len(keys), *keys, settings.WALL_PRESENCE_TTL, *sockets.keys())
-
-
-_memory: defaultdict[str, set[str]] = defaultdict(set)
+    await shared_store().sockets_refresh({socket: address_id(address) for socket, address in sockets.items()})

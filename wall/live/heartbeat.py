@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from .. import protocol
-from . import presence
 from .bridge import broadcast
 from .connections import connections_refresh
 from .loops import per_loop
 from .registry import local_sockets
+from .store import shared_store
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class Heartbeat:
     async def _settle(self, user_id: str, username: str) -> None:
         await asyncio.sleep(settings.WALL_PRESENCE_LEAVE_GRACE)
         try:
-            if await presence.presence_settle(user_id=user_id):
+            if await shared_store().presence_settle(user_id=user_id):
                 await broadcast(protocol.user_left_event(user_id, username))
         except Exception:  # The store is down: the reaper announces the leave once it is back.
             logger.warning("presence settle failed for user %s", user_id, exc_info=True)
@@ -66,9 +66,9 @@ async def beat_once() -> None:
     await connections_refresh(dict(sockets.counted))
     joined = [(user_id, socket_id) for socket_id, (user_id, _) in sockets.joined.items()]
     names = dict(sockets.joined.values())
-    for user_id in await presence.presence_refresh(joined):
+    for user_id in await shared_store().presence_refresh(joined):
         await broadcast(protocol.user_joined_event(user_id, names[user_id]), skip_user=user_id)
-    for user in await presence.presence_reap():
+    for user in await shared_store().presence_reap():
         await broadcast(protocol.user_left_event(user.id, user.username))
 
 

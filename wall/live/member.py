@@ -22,8 +22,9 @@ from django.conf import settings
 
 from .. import metrics, protocol
 from .loops import per_loop
-from .positions import Arrival, Position, ReorderBuffer, position_current, position_next
+from .positions import Arrival, Position, ReorderBuffer
 from .registry import local_sockets
+from .store import shared_store
 from .writer import Envelope
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ class GroupMember:
         await layer.send(self.channel_name, {"type": PROBE})
         await asyncio.wait_for(self._probed.wait(), settings.WALL_GAP_WINDOW * 5)
         # What was taken up to this reading is in the history any socket of ours reads from now on.
-        self.buffer.start(await position_current())
+        self.buffer.start(await shared_store().position_current())
         early, self._early = self._early, None
         for message in early:
             self._accept(message)
@@ -163,11 +164,11 @@ class GroupMember:
     async def check_once(self, layer: Any) -> None:
         """One tail check (also run by tests)."""
         if self.owed:
-            await position_next()  # a position never sent: every member sees it missing
+            await shared_store().position_next()  # a position never sent: every member sees it missing
             self.owed = False
             self._settle(Arrival(lost=True), "an event of this process was not sent")
         with metrics.timed(metrics.REDIS_SECONDS):
-            current = await position_current()
+            current = await shared_store().position_current()
         arrival = self.buffer.tail(current)
         if not self.healthy:
             arrival.lost = True

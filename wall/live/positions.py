@@ -1,9 +1,9 @@
 """Event positions: every event on the wall's group carries (epoch, sequence number), and each
 process checks the stream it receives against them, so that no transport can lose an event silently.
 
-The counter lives in the shared store: one Redis hash holds the epoch and the sequence number
-together, so a Redis restart (or an eviction) loses both and the next event starts a new epoch.
-Without REDIS_URL (one process) the counter lives in this process and the epoch is per process.
+The counter lives in the shared store (`position_next`, `position_current`): in Redis one hash holds
+the epoch and the sequence number together, so a Redis restart (or an eviction) loses both and the
+next event starts a new epoch; without REDIS_URL (one process) the epoch is per process.
 Why the wall does not trust the transport: channels-redis' pub/sub layer reconnects by itself and
 drops what was published meanwhile (channels_redis#406), and its core layer's lists vanish with a
 Redis restart (docs/decisions.md).
@@ -11,58 +11,11 @@ Redis restart (docs/decisions.md).
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
-from .sharedstore import get_redis, key, redis_enabled
+from .store import Position
 
-# KEYS[1]: the position hash. ARGV[1]: an epoch to start if there is none. Returns {epoch, seq}.
-_NEXT = """
-redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1])
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-return {redis.call('HGET', KEYS[1], 'epoch'), seq}
-"""
-
-
-@dataclass(frozen=True, order=True)
-class Position:
-    """Where an event stands on the group: `seq` counts up from 1 within one `epoch` (a uuid hex)."""
-
-    epoch: str
-    seq: int
-
-
-def _position_key() -> str:
-    return key("position")
-
-
-async def position_next() -> Position:
-    """Take the next position for an event about to be group-sent (raises RedisError when down)."""
-    if not redis_enabled():
-        _memory.seq += 1
-        return Position(_memory.epoch, _memory.seq)
-    epoch, seq = await get_redis().eval(_NEXT, 1, _position_key(), uuid.uuid4().hex)
-    return Position(epoch, int(seq))
-
-
-async def position_current() -> Position | None:
-    """The last position taken by any process, or None when no event was sent in this epoch yet
-    (or the store lost it: a restarted Redis). Raises RedisError when the store is down."""
-    if not redis_enabled():
-        return Position(_memory.epoch, _memory.seq) if _memory.seq else None
-    epoch, seq = await get_redis().hmget(_position_key(), ["epoch", "seq"])
-    if epoch is None or seq is None:
-        return None
-    return Position(epoch, int(seq))
-
-
-@dataclass
-class _MemoryCounter:
-    epoch: str = field(default_factory=lambda: uuid.uuid4().hex)
-    seq: int = 0
-
-
-_memory = _MemoryCounter()
+__all__ = ["Arrival", "Position", "ReorderBuffer"]
 
 
 @dataclass

@@ -15,15 +15,9 @@ from .. import metrics
 from ..logs import recent_problems
 from .loops import per_loop
 from .registry import local_sockets
-from .sharedstore import get_redis, key, redis_enabled
+from .store import shared_store
 
 logger = logging.getLogger(__name__)
-
-_memory: dict[str, dict] = {}
-
-
-def _report_key(process: str) -> str:
-    return key("process", process)
 
 
 def process_report_now() -> dict:
@@ -38,20 +32,13 @@ def process_report_now() -> dict:
 
 
 async def process_report_save(report: dict) -> None:
-    if not redis_enabled():
-        _memory[report["process"]] = report
-        return
-    await get_redis().set(_report_key(report["process"]), json.dumps(report), ex=settings.WALL_PRESENCE_TTL)
+    await shared_store().process_report_save(report["process"], json.dumps(report))
 
 
 async def process_reports() -> list[dict]:
     """Every live process's last report, by process name."""
-    if not redis_enabled():
-        return [process_report_now()]
-    redis = get_redis()
-    keys = [name async for name in redis.scan_iter(match=_report_key("*"), count=100)]
-    values = await redis.mget(keys) if keys else []
-    return sorted((json.loads(value) for value in values if value), key=lambda report: report["process"])
+    reports = [json.loads(text) for text in await shared_store().process_reports()]
+    return sorted(reports, key=lambda report: report["process"])
 
 
 @dataclass

@@ -11,8 +11,8 @@ from redis.exceptions import RedisError
 
 from .. import protocol, selectors
 from ..db import database_sync_to_async
-from . import presence
 from .loops import per_loop
+from .store import shared_store
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +30,12 @@ class Snapshot:
 
 async def _read(since_id: int | None) -> Snapshot:
     try:
-        online = await presence.presence_online()
+        online = await shared_store().presence_online()
     except RedisError:
         logger.warning("presence unavailable on connect", exc_info=True)
         online = []
     page, pointers = await connect_reads(since_id=since_id, user_ids=[user.id for user in online])
-    users = [{**protocol.user_ref(u.id, u.username), "last_read": pointers.get(u.id)} for u in online]
+    users = [protocol.user_item(user.id, user.username, pointers.get(user.id)) for user in online]
     return Snapshot(
         protocol.encode(protocol.messages_event(page.posts, has_more=page.has_more, reset=page.reset)),
         protocol.encode(protocol.users_event(users)),

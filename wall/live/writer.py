@@ -1,4 +1,4 @@
-"""One socket's write side: which live events it wants, its bounded outbox, eager writes, and
+"""One socket's write side: which live events it wants, its bounded backlog, eager writes, and
 closing so that its page resumes from the database."""
 
 from __future__ import annotations
@@ -12,14 +12,9 @@ from typing import Any
 
 from django.conf import settings
 
-from .. import metrics
+from .. import metrics, protocol
 
 logger = logging.getLogger(__name__)
-
-# RFC 6455 close codes a live socket is closed with: resume (the server restarts, or events may
-# have been missed), and "try again later" for a socket that fell WALL_SOCKET_BACKLOG events behind.
-CLOSE_RESUME = 1012
-CLOSE_TOO_SLOW = 1013
 
 
 @dataclass(frozen=True)
@@ -50,7 +45,7 @@ class SocketWriter:
     """Sends live events to one socket in order, without ever holding up the process's others.
 
     A write that does not wait (the usual case: the server buffers the bytes) costs a function call,
-    not a task switch (`start_eagerly`). A write that waits queues what follows in a bounded outbox
+    not a task switch (`start_eagerly`). A write that waits queues what follows in a bounded backlog
     that one task drains; past WALL_SOCKET_BACKLOG events the socket is closed with 1013 and its page
     resumes with `?since=`. Until `go_live` (the history page sent) events only queue.
     """
@@ -65,8 +60,8 @@ class SocketWriter:
         self.user_id: str | None = None  # set once the socket joined
         self._send = send
         self._close = close
-        self.outbox: deque[Envelope] = deque()
-        self.task: asyncio.Task | None = None  # drains the outbox while a write waits
+        self.backlog: deque[Envelope] = deque()
+        self.task: asyncio.Task | None = None  # drains the backlog while a write waits
         self.live = False
         self.closing = False
         # Posts of the history page this socket was sent on connect: the first live `message` for
@@ -78,7 +73,7 @@ class SocketWriter:
         """The history page was sent: from now on live events go out."""
         self.history_posts = set(history_posts)
         self.live = True
-        if self.outbox and not self.closing and self.task is None:
+        if self.backlog and not self.closing and self.task is None:
             self.task = asyncio.get_running_loop().create_task(self._drain(None))
 
     def deliver(self, envelope: Envelope, message: dict) -> None:
@@ -87,44 +82,44 @@ class SocketWriter:
         `message` is the ASGI `websocket.send` for `envelope.text`, one object for every socket."""
         if self.closing:
             return
-        if self.live and self.task is None and not self.outbox:
+        if self.live and self.task is None and not self.backlog:
             if self._wanted(envelope):
                 try:
                     waiting = start_eagerly(self._send(message))
                 except Exception:  # The server refused the write (a socket closing under us).
                     logger.info("write to a closing socket failed", exc_info=True)
-                    self.close_for(1011)
+                    self.close_for(protocol.CLOSE_FAILED)
                     return
                 if waiting is not None:
                     self.task = asyncio.get_running_loop().create_task(self._drain(waiting))
                 if envelope.close_code is not None:
                     self.close_for(envelope.close_code)
             return
-        if len(self.outbox) >= settings.WALL_SOCKET_BACKLOG:
-            logger.info("socket fell %d events behind; closing it so it resumes", len(self.outbox))
+        if len(self.backlog) >= settings.WALL_SOCKET_BACKLOG:
+            logger.info("socket fell %d events behind; closing it so it resumes", len(self.backlog))
             metrics.resumed("backlog")
-            self.close_for(CLOSE_TOO_SLOW)
+            self.close_for(protocol.CLOSE_TRY_LATER)
             return
-        self.outbox.append(envelope)
+        self.backlog.append(envelope)
         if self.live and self.task is None:
             self.task = asyncio.get_running_loop().create_task(self._drain(None))
 
     def resume(self) -> None:
         """Events may have been missed for this socket: close it so its page resumes with ?since=."""
-        self.close_for(CLOSE_RESUME)
+        self.close_for(protocol.CLOSE_RESUME)
 
     def close_for(self, code: int) -> None:
         """Close the socket soon with `code`, dropping what it had queued."""
         if self.closing:
             return
         self.closing = True
-        self.outbox.clear()
+        self.backlog.clear()
         asyncio.get_running_loop().create_task(self._close_quietly(code))
 
     def stop(self) -> None:
         """The socket is gone: stop writing."""
         self.closing = True
-        self.outbox.clear()
+        self.backlog.clear()
         if self.task is not None:
             self.task.cancel()
 
@@ -149,8 +144,8 @@ class SocketWriter:
         try:
             if waiting is not None:
                 await waiting
-            while self.outbox and not self.closing:
-                envelope = self.outbox.popleft()
+            while self.backlog and not self.closing:
+                envelope = self.backlog.popleft()
                 if self._wanted(envelope):
                     await self._send({"type": "websocket.send", "text": envelope.text})
                     if envelope.close_code is not None:

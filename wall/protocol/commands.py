@@ -1,17 +1,15 @@
-"""The wire contract: parse client frames into commands, and build every server event."""
+"""The wire contract, client → server: parse each text frame into a command (docs/protocol.md)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 from urllib.parse import parse_qs
 
 from django.conf import settings
 
-from .errors import WallError
-
-# --- client → server -------------------------------------------------------------------------
+from ..errors import WallError
 
 
 @dataclass(frozen=True)
@@ -172,102 +170,4 @@ _PARSERS = {
     "history": _parse_history,
     "ping": lambda data: Ping(),
 }
-
-# --- server → client -------------------------------------------------------------------------
-
-
-def event(kind: str, data: dict[str, Any]) -> dict[str, Any]:
-    """The envelope every frame shares."""
-    return {"type": kind, "data": data}
-
-
-def encode(frame: dict[str, Any]) -> str:
-    """Serialize a frame once; the text is what every socket is sent."""
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
-
-
-def user_ref(user_id: int | str, username: str) -> dict[str, str]:
-    return {"id": str(user_id), "username": username}
-
-
-def messages_event(
-    posts: list[dict], *, has_more: bool, reset: bool = False, before: int | None = None
-) -> dict:
-    data: dict[str, Any] = {"messages": posts, "has_more": has_more}
-    if reset:
-        data["reset"] = True
-    if before is not None:
-        data["before"] = str(before)
-    return event("messages", data)
-
-
-def users_event(users: list[dict]) -> dict:
-    return event("users", {"users": users})
-
-
-def welcome_event(user_id: int, username: str, token: str) -> dict:
-    return event("welcome", {**user_ref(user_id, username), "token": token})
-
-
-def message_event(post: dict) -> dict:
-    return event("message", {"message": post})
-
-
-def message_deleted_event(post_id: int | str) -> dict:
-    return event("message_deleted", {"id": str(post_id)})
-
-
-def user_joined_event(user_id: int | str, username: str) -> dict:
-    return event("user_joined", user_ref(user_id, username))
-
-
-def user_left_event(user_id: int | str, username: str) -> dict:
-    return event("user_left", user_ref(user_id, username))
-
-
-def typing_event(user_id: int | str, username: str) -> dict:
-    return event("typing", user_ref(user_id, username))
-
-
-def read_event(user_id: int | str, username: str, message_id: int) -> dict:
-    return event("read", {**user_ref(user_id, username), "message_id": str(message_id)})
-
-
-NOTICE_MAX = 500
-
-
-def notice_event(text: object) -> dict:
-    """An operator's notice (not stored); raises ValueError unless `text` is 1 to NOTICE_MAX
-    characters once trimmed."""
-    if not isinstance(text, str) or not 0 < len(text.strip()) <= NOTICE_MAX:
-        raise ValueError(f"a notice is a text of 1 to {NOTICE_MAX} characters")
-    return event("notice", {"text": text.strip()})
-
-
-def pong_event() -> dict:
-    return event("pong", {})
-
-
-def error_event(error: WallError, client_id: str | None = None) -> dict:
-    data: dict[str, Any] = {"code": error.code, "message": error.message}
-    data.update(error.extra)
-    data.setdefault("client_id", client_id)
-    return event("error", data)
-
-
-def post_payload(post: Any) -> dict[str, Any]:
-    """The post shape, wherever a post appears (`message`, `messages`)."""
-    image = getattr(post, "image", None)  # The reverse one-to-one raises (an AttributeError) when absent.
-    return {
-        "id": str(post.id),
-        "author": post.author.username,
-        "content": post.content,
-        "created_at": post.created_at.isoformat(),
-        "image": image.file.url if image else None,
-        "thumbnail": (
-            {"url": image.thumbnail.url, "width": image.thumbnail_width, "height": image.thumbnail_height}
-            if image
-            else None
-        ),
-        "client_id": post.client_id,
-    }
+CLIENT_TYPES = frozenset(_PARSERS)  # every frame type a client may send

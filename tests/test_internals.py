@@ -1,0 +1,132 @@
+"""Guards for the places the wall relies on another project's internals (docs/decisions.md, "Other
+projects' internals"): each test fails when the internal changes shape, so an upgrade says where
+to look instead of breaking quietly. Versions checked: Channels 4.3.2, channels-redis 4.3,
+daphne 4.2.3, autobahn 26.11.1, asgiref 3.13.0, Python 3.11."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import inspect
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from asgiref.sync import SyncToAsync
+from channels.consumer import AsyncConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from wall.consumers import WallConsumer
+from wall.live.writer import start_eagerly
+
+
+def calls_in(function: object) -> list[str]:
+    """The names of the functions `function` calls, in source order."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            names.append(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "?"))
+    return names
+
+
+def test_channels_dispatch_only_adds_the_connection_hop_the_wall_skips():
+    """WallConsumer.dispatch copies AsyncConsumer.dispatch minus `aclose_old_connections()`."""
+    assert sorted(calls_in(AsyncConsumer.dispatch)) == sorted(
+        ["getattr", "get_handler_name", "aclose_old_connections", "handler", "ValueError"]
+    )
+    assert sorted(calls_in(WallConsumer.dispatch)) == sorted(
+        ["getattr", "get_handler_name", "handler", "ValueError"]
+    )
+
+
+def test_channels_websocket_disconnect_only_adds_groups_and_the_connection_hop():
+    """WallConsumer.websocket_disconnect copies Channels' minus leaving `groups` (it has none) and
+    `aclose_old_connections()`."""
+    assert sorted(calls_in(AsyncWebsocketConsumer.websocket_disconnect)) == sorted(
+        ["group_discard", "InvalidChannelLayerError", "disconnect", "aclose_old_connections", "StopConsumer"]
+    )
+    assert sorted(calls_in(WallConsumer.websocket_disconnect)) == sorted(
+        ["disconnect", "get", "StopConsumer"]
+    )
+    assert not WallConsumer.groups
+
+
+def test_channels_keeps_the_raw_asgi_send_as_base_send():
+    """The writer sends ASGI messages through `consumer.base_send`, the server's own `send`."""
+    source = textwrap.dedent(inspect.getsource(AsyncConsumer.__call__))
+    assert "self.base_send = send" in source
+    assert calls_in(AsyncConsumer.send) == ["base_send"]
+
+
+def test_channels_opens_no_channel_for_an_alias_it_does_not_know():
+    """WallConsumer.channel_layer_alias = None relies on get_channel_layer(None) being None and on
+    AsyncConsumer opening a channel only when it is not (the behaviour: tests/test_live_member.py)."""
+    from channels.layers import get_channel_layer
+
+    assert get_channel_layer(None) is None
+    source = textwrap.dedent(inspect.getsource(AsyncConsumer.__call__))
+    assert "get_channel_layer(self.channel_layer_alias)" in source
+    assert "if self.channel_layer is not None:" in source
+
+
+async def test_channels_redis_keeps_one_pubsub_layer_per_loop_with_its_channels():
+    """tests/test_live_member.py reads `_get_layer().channels` to count the channels opened."""
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    layer = RedisPubSubChannelLayer(hosts=["redis://127.0.0.1:1/0"])
+    per_loop = layer._get_layer()
+    assert per_loop is layer._get_layer() and per_loop.channels == {}
+    await layer.flush()
+
+
+def test_daphne_close_is_reachable_through_autobahn_close_frames():
+    """wallsite.daphne_support replaces WebSocketProtocol.serverClose(code) and sends through
+    autobahn's sendCloseFrame(code=, isReply=) while the socket is STATE_OPEN."""
+    from autobahn.websocket.protocol import WebSocketProtocol as AutobahnProtocol
+    from daphne.ws_protocol import WebSocketProtocol
+
+    assert list(inspect.signature(WebSocketProtocol.serverClose).parameters) == ["self", "code"]
+    assert {"code", "isReply"} <= set(inspect.signature(AutobahnProtocol.sendCloseFrame).parameters)
+    assert WebSocketProtocol.STATE_OPEN == AutobahnProtocol.STATE_OPEN
+
+
+@pytest.mark.parametrize(
+    ("server", "loaded"), [("daphne.cli", True), ("uvicorn.main", False)], ids=["daphne", "uvicorn"]
+)
+def test_daphne_is_detected_by_its_websocket_module_being_loaded(server, loaded):
+    """wallsite.daphne_support patches only when `daphne.ws_protocol` is in sys.modules: daphne's
+    command line loads it before the application, uvicorn never does."""
+    code = f"import sys, {server}; print('daphne.ws_protocol' in sys.modules)"
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert output.stdout.strip() == str(loaded)
+
+
+async def test_a_coroutine_hands_its_task_the_future_it_waits_on():
+    """start_eagerly steps a coroutine by hand: `send(None)` returns the future it waits on, or None
+    for a bare yield (asyncio.sleep(0)). Python 3.12's asyncio.eager_task_factory replaces it."""
+    future = asyncio.get_running_loop().create_future()
+
+    async def waits() -> None:
+        await future
+
+    async def yields() -> None:
+        await asyncio.sleep(0)
+
+    coroutine = waits()
+    assert coroutine.send(None) is future
+    coroutine.close()
+    coroutine = yields()
+    assert coroutine.send(None) is None
+    coroutine.close()
+    future.set_result(None)
+    assert start_eagerly(waits()) is None
+
+
+def test_asgiref_runs_thread_sensitive_calls_on_one_executor():
+    """tests/conftest.py closes the connections of the thread Django's async ORM runs on."""
+    assert isinstance(SyncToAsync.single_thread_executor, ThreadPoolExecutor)
+    assert SyncToAsync.single_thread_executor._max_workers == 1

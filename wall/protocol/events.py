@@ -1,0 +1,131 @@
+"""The wire contract, server → client: every event the server sends, and its close codes
+(docs/protocol.md). Events are plain JSON-safe dicts, encoded once."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from ..errors import WallError
+
+# --- WebSocket close codes (RFC 6455) the server closes with: docs/protocol.md ------------------
+
+CLOSE_POLICY = 1008  # a moderator banned or deleted the participant this socket joined as
+CLOSE_TOO_BIG = 1009  # a frame over WALL_FRAME_MAX_BYTES
+CLOSE_FAILED = 1011  # the history read failed on connect; a write the server refused
+CLOSE_RESUME = 1012  # restarting, or events may have been missed: reconnect at once with ?since=
+CLOSE_TRY_LATER = 1013  # the address holds WALL_SOCKETS_PER_IP sockets; a socket too far behind
+CLOSE_CODES = frozenset({CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_FAILED, CLOSE_RESUME, CLOSE_TRY_LATER})
+
+
+def event(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The envelope every frame shares."""
+    return {"type": kind, "data": data}
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """Serialize a frame once; the text is what every socket is sent."""
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def user_ref(user_id: int | str, username: str) -> dict[str, str]:
+    return {"id": str(user_id), "username": username}
+
+
+def messages_event(
+    posts: list[dict], *, has_more: bool, reset: bool = False, before: int | None = None
+) -> dict:
+    data: dict[str, Any] = {"messages": posts, "has_more": has_more}
+    if reset:
+        data["reset"] = True
+    if before is not None:
+        data["before"] = str(before)
+    return event("messages", data)
+
+
+def user_item(user_id: int | str, username: str, last_read: int | str | None) -> dict[str, str | None]:
+    """One entry of `users`: who is online, and the highest post id they have read."""
+    return {**user_ref(user_id, username), "last_read": str(last_read) if last_read is not None else None}
+
+
+def users_event(users: list[dict]) -> dict:
+    """`users`, from user_item entries."""
+    return event("users", {"users": users})
+
+
+def welcome_event(user_id: int, username: str, token: str) -> dict:
+    return event("welcome", {**user_ref(user_id, username), "token": token})
+
+
+def message_event(post: dict) -> dict:
+    return event("message", {"message": post})
+
+
+def message_deleted_event(post_id: int | str) -> dict:
+    return event("message_deleted", {"id": str(post_id)})
+
+
+def user_joined_event(user_id: int | str, username: str) -> dict:
+    return event("user_joined", user_ref(user_id, username))
+
+
+def user_left_event(user_id: int | str, username: str) -> dict:
+    return event("user_left", user_ref(user_id, username))
+
+
+def typing_event(user_id: int | str, username: str) -> dict:
+    return event("typing", user_ref(user_id, username))
+
+
+def read_event(user_id: int | str, username: str, message_id: int) -> dict:
+    return event("read", {**user_ref(user_id, username), "message_id": str(message_id)})
+
+
+NOTICE_MAX = 500
+
+
+def notice_event(text: object) -> dict:
+    """An operator's notice (not stored); raises ValueError unless `text` is 1 to NOTICE_MAX
+    characters once trimmed."""
+    if not isinstance(text, str) or not 0 < len(text.strip()) <= NOTICE_MAX:
+        raise ValueError(f"a notice is a text of 1 to {NOTICE_MAX} characters")
+    return event("notice", {"text": text.strip()})
+
+
+def pong_event() -> dict:
+    return event("pong", {})
+
+
+def error_event(error: WallError, client_id: str | None = None) -> dict:
+    data: dict[str, Any] = {"code": error.code, "message": error.message}
+    data.update(error.extra)
+    data.setdefault("client_id", client_id)
+    return event("error", data)
+
+
+def thumbnail_ref(url: str, width: int, height: int) -> dict[str, Any]:
+    return {"url": url, "width": width, "height": height}
+
+
+def post_payload(
+    *,
+    post_id: int,
+    author: str,
+    content: str,
+    created_at: datetime,
+    client_id: str | None,
+    image_url: str | None = None,
+    thumbnail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The post shape, wherever a post appears (`message`, `messages`); built from plain data
+    (wall.selectors reads it from the database)."""
+    return {
+        "id": str(post_id),
+        "author": author,
+        "content": content,
+        "created_at": created_at.isoformat(),
+        "image": image_url,
+        "thumbnail": thumbnail,
+        "client_id": client_id,
+    }

@@ -1,0 +1,33 @@
+"""Writes, for the socket and the admin alike: each validates like the admin (full_clean) and
+broadcasts only after its transaction commits (wall.live.bridge). One module per entity."""
+
+from .participants import (
+    Claim,
+    hash_token,
+    participant_by_token,
+    participant_claim,
+    participant_claim_random,
+    participant_lock,
+    participant_touch,
+    username_problem,
+)
+from .posts import PostResult, clean_content, is_blank, post_create, read_pointer_advance
+from .uploads import image_upload, uploader_by_token
+
+__all__ = [
+    "Claim",
+    "PostResult",
+    "clean_content",
+    "hash_token",
+    "image_upload",
+    "is_blank",
+    "participant_by_token",
+    "participant_claim",
+    "participant_claim_random",
+    "participant_lock",
+    "participant_touch",
+    "post_create",
+    "read_pointer_advance",
+    "uploader_by_token",
+    "username_problem",
+]

@@ -1,0 +1,160 @@
+"""Writes about posts: save one (after its author's rules), move a read pointer; each broadcasts
+after commit. Also the text rules a post's content follows."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .. import protocol, selectors
+from ..errors import WallError
+from ..live.bridge import broadcast_on_commit
+from ..models import Image, Participant, Post
+from ..rates import configured_rate
+from .participants import participant_lock
+
+# What shows nothing on its own, by Unicode general category: controls (Cc), format characters (Cf:
+# zero-width space, soft hyphen, BOM, word joiner, bidi and tag characters) and separators (Zs, Zl, Zp);
+# plus the few letters and symbols that render blank (Hangul fillers, the braille blank) or only pick a
+# variant of a neighbour (Unicode's Default_Ignorable_Code_Point that are not Cf). The page applies the
+# same rule before enabling Send: wall/static/wall/text.js, held equal by tests/test_text.py.
+BLANK_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+BLANK_RANGES = (
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x115F, 0x1160),  # Hangul choseong and jungseong fillers
+    (0x17B4, 0x17B5),  # Khmer inherent vowels
+    (0x180B, 0x180F),  # Mongolian free variation selectors
+    (0x2800, 0x2800),  # braille pattern blank
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
+    (0xE0100, 0xE01EF),  # variation selectors supplement
+)
+
+
+def is_blank(text: str) -> bool:
+    """True when `text` would show nothing: every character is one of the above (or there are none)."""
+    return all(_shows_nothing(char) for char in text)
+
+
+def _shows_nothing(char: str) -> bool:
+    if unicodedata.category(char) in BLANK_CATEGORIES:
+        return True
+    return any(low <= ord(char) <= high for low, high in BLANK_RANGES)
+
+
+def clean_content(content: str) -> str:
+    """Trim and check a post's text; raises too_long. Text that shows nothing (is_blank) becomes ""."""
+    content = content.strip()
+    if is_blank(content):
+        return ""
+    if len(content) > settings.WALL_CONTENT_MAX:
+        raise WallError(
+            "too_long",
+            f"A post has at most {settings.WALL_CONTENT_MAX} characters (this one has {len(content)}).",
+        )
+    return content
+
+
+@dataclass(frozen=True)
+class PostResult:
+    post: dict
+    created: bool
+    # A resent post that a moderator has hidden since: the sender is told it is gone.
+    hidden: bool = False
+
+
+def post_create(
+    *, author_id: int, content: str, client_id: str | None = None, image_id: str | None = None
+) -> PostResult:
+    """Save a post and broadcast it after commit; a repeated client_id returns the first post.
+
+    The author's row is locked while deciding (participant_lock), so its ban, resends and the
+    same-text limit (WALL_DUPLICATE_RATE) hold across tabs and processes. `image_id` must be an
+    upload of the author's not yet in a post (invalid_image); with one, the text may be empty.
+    """
+    content = clean_content(content)
+    if not content and image_id is None:
+        raise WallError("empty", "A post needs some text or an image.")
+    post = Post(author_id=author_id, content=content, client_id=client_id)
+    post.full_clean(exclude=["author"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            participant_lock(participant_id=author_id)
+            sent = _already_sent(author_id, client_id)
+            if sent is not None:
+                return sent
+            image = None
+            if image_id is None:
+                _refuse_repeated_text(author_id=author_id, content=content)
+            else:
+                image = _image_to_post(author_id=author_id, image_id=int(image_id))
+            post.save()
+            if image is not None:
+                image.post = post
+                image.save(update_fields=["post"])
+            [payload] = selectors.post_payloads(post_ids=[post.pk])
+            broadcast_on_commit([protocol.message_event(payload)])
+    except IntegrityError:
+        # The same client_id raced in from another tab or process: the first one won.
+        sent = _already_sent(author_id, client_id)
+        if sent is None:
+            raise
+        return sent
+    return PostResult(payload, created=True)
+
+
+def _already_sent(author_id: int, client_id: str | None) -> PostResult | None:
+    """The author's post with this client_id (a resend), not created again."""
+    found = (
+        None if client_id is None else selectors.post_by_client_id(author_id=author_id, client_id=client_id)
+    )
+    if found is None:
+        return None
+    payload, hidden = found
+    return PostResult(payload, created=False, hidden=hidden)
+
+
+def _image_to_post(*, author_id: int, image_id: int) -> Image:
+    """The author's upload `image_id`, locked, if no post uses it yet; else invalid_image."""
+    image = Image.objects.select_for_update().filter(pk=image_id).first()
+    if image is None or image.uploader_id != author_id:
+        raise WallError("invalid_image", f"There is no image {image_id} of yours; attach the image again.")
+    if image.post_id is not None:
+        raise WallError("invalid_image", "This image is already in a post; attach it again to post it again.")
+    return image
+
+
+def _refuse_repeated_text(*, author_id: int, content: str) -> None:
+    """Raise duplicate when the author already saved this exact text WALL_DUPLICATE_RATE times."""
+    rate = configured_rate("WALL_DUPLICATE_RATE")
+    if rate is None:
+        return
+    since = timezone.now() - timedelta(seconds=rate.seconds)
+    repeats = Post.objects.filter(author_id=author_id, created_at__gte=since, content=content).count()
+    if repeats >= rate.limit:
+        raise WallError(
+            "duplicate",
+            f"You already posted this {repeats} times in the last {rate.seconds:g} s; write something new.",
+        )
+
+
+def read_pointer_advance(*, participant_id: int, username: str, message_id: int) -> bool:
+    """Move the read pointer forward to an existing post and broadcast `read`; never moves back."""
+    if not Post.objects.filter(pk=message_id).exists():
+        raise WallError("bad_request", f"There is no post {message_id}.")
+    with transaction.atomic():
+        moved = (
+            Participant.objects.filter(pk=participant_id)
+            .filter(Q(last_read_id__isnull=True) | Q(last_read_id__lt=message_id))
+            .update(last_read_id=message_id)
+        )
+        if moved:
+            broadcast_on_commit([protocol.read_event(participant_id, username, message_id)])
+    return bool(moved)
