@@ -36,9 +36,12 @@ async def process_report_save(report: dict) -> None:
 
 
 async def process_reports() -> list[dict]:
-    """Every live process's last report, by process name."""
-    reports = [json.loads(text) for text in await shared_store().process_reports()]
-    return sorted(reports, key=lambda report: report["process"])
+    """Every live process's last report, this process's as it is now, by process name."""
+    reports = {
+        report["process"]: report for report in map(json.loads, await shared_store().process_reports())
+    }
+    reports[metrics.PROCESS] = process_report_now()
+    return sorted(reports.values(), key=lambda report: report["process"])
 
 
 @dataclass
