@@ -15,7 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 from bench import database, report, scenarios
-from bench.servers import ROOT, Infra, servers_here
+from bench.processes import Infra
+from bench.servers import ROOT, servers_here
 
 SCENARIOS = ["connect", "fanout", "overload", "soak", "history"]
 PACKAGES = [
@@ -270,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         for server in list(ctx.servers):
             server.stop(grace=3)
         with contextlib.suppress(Exception):
-            from bench.servers import clear_redis
+            from bench.processes import clear_redis
 
             clear_redis(infra)
     meta.update(

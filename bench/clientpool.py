@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.client import Board
-from bench.servers import ROOT, child_setup
+from bench.processes import child_setup
+from bench.servers import ROOT
 
 BOARD_DIR = "/dev/shm"
 

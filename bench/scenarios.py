@@ -13,7 +13,8 @@ from typing import Any
 
 from bench import database, histogram
 from bench.clientpool import ClientPool, WorkerFailed
-from bench.servers import Infra, ServerFailed, ServerProcess, ServerSpec, clear_redis, start_server
+from bench.processes import Infra, ServerFailed, ServerProcess, clear_redis, start_server
+from bench.servers import ServerSpec
 from bench.usage import Meter, redis_pids, tree_rss
 
 
