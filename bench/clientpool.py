@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.client import Board
+from bench.board import Board
 from bench.processes import child_setup
 from bench.servers import ROOT
 
