@@ -133,13 +133,16 @@ class ServerFailed(RuntimeError):
 _instances = 0
 
 
-def spawn_server(spec: ServerSpec, infra: Infra, log_dir: Path) -> ServerProcess:
-    """Start a server process in its own process group, its output to a log file."""
+def spawn_server(
+    spec: ServerSpec, infra: Infra, log_dir: Path, instance: str | None = None, port: int | None = None
+) -> ServerProcess:
+    """Start a server process in its own process group, its output to a log file. Processes given the
+    same `instance` share their Redis keys (the wall's group, positions, presence)."""
     global _instances
     _instances += 1
-    instance = f"{_instances}"
-    port = free_port()
-    log_path = log_dir / f"{spec.name}-{instance}.log"
+    instance = instance or f"{_instances}"
+    port = port or free_port()
+    log_path = log_dir / f"{spec.name}-{_instances}.log"
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
             spec.argv(port),
@@ -154,9 +157,11 @@ def spawn_server(spec: ServerSpec, infra: Infra, log_dir: Path) -> ServerProcess
     return ServerProcess(spec, process, port, log_path, instance, time.time())
 
 
-async def start_server(spec: ServerSpec, infra: Infra, log_dir: Path, timeout: float = 45.0) -> ServerProcess:
-    """Start a server and wait until it answers (the wall: /healthz)."""
-    server = spawn_server(spec, infra, log_dir)
+async def start_server(
+    spec: ServerSpec, infra: Infra, log_dir: Path, timeout: float = 45.0, **where: str | int | None
+) -> ServerProcess:
+    """Start a server and wait until it answers (the wall: /healthz); `where`: instance, port."""
+    server = spawn_server(spec, infra, log_dir, **where)
     process, port = server.process, server.port
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

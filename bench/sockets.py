@@ -63,6 +63,7 @@ class Sock:
         "index",
         "kind",
         "last_id",
+        "page_ns",
         "pages",
         "pool",
         "ready",
@@ -86,6 +87,7 @@ class Sock:
         self.ready: asyncio.Future | None = None
         self.last_id = 0
         self.pages = 0  # `messages` pages since the socket last opened (history, or a resume)
+        self.page_ns = 0  # when the last one came
         self.closes: list[Any] = []
         self.resets = 0
         self.stopping = False
@@ -153,9 +155,9 @@ class Sock:
         """A wall `messages` page: history on connect, or what was missed on a resume."""
         data = json.loads(text).get("data", {})
         self.pages += 1
-        self.pool.last_page_ns = now_ns()
+        self.page_ns = self.pool.last_page_ns = now_ns()
         if self.ready is not None and not self.ready.done():
-            self.ready.set_result(self.pool.last_page_ns)
+            self.ready.set_result(self.page_ns)
         if data.get("reset"):
             self.resets += 1
         stats = self.stats

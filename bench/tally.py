@@ -80,6 +80,9 @@ def report(worker: Worker, sent: list[int], refused: frozenset = frozenset(), wa
         "closed_sockets": closed_socks,
         "dropped_sockets": dropped_socks,
         "close_codes": close_codes,
+        "close_reasons": sorted(
+            {f"{code} {reason}" for sock in worker.receivers for code, reason, _ in sock.closes}
+        )[:5],
         "resets": resets,
         "reconnects": worker.reconnects,
         "reconnect_failures": worker.reconnect_failures,
@@ -90,6 +93,7 @@ def report(worker: Worker, sent: list[int], refused: frozenset = frozenset(), wa
         "poster_hists": [histogram.sparse(hist) for hist in stats.hists] if stats else [],
         "served_after_close": sum(1 for sock in worker.receivers if sock.closes and sock.pages),
         "last_page_ns": worker.last_page_ns,
+        "resume_page_ns": [sock.page_ns for sock in worker.receivers if sock.closes and sock.pages],
         "drain_wait_s": round(waited, 3),
         "errors": worker.errors,
         "error_count": worker.error_count,

@@ -101,6 +101,7 @@ class Worker:
         await asyncio.gather(
             *(self._open_one(opening, group, role, first + i, join, timeout, retries) for i in range(count))
         )
+        group.sort(key=lambda sock: sock.index)  # poster p of a run is the p-th poster opened
         self.connect_failures += opening.failed
         latencies = sorted(opening.latencies)
 
