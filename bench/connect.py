@@ -17,6 +17,7 @@ from bench.context import (
     open_sockets,
     reset_state,
     retire,
+    serving,
     start,
 )
 from bench.figures import spread
@@ -29,11 +30,7 @@ from bench.usage import tree_rss
 async def scenario_connect(ctx: Context, spec: ServerSpec) -> None:
     """Time to open N sockets and receive history (wall) or the handshake (references); RSS after."""
     plan = ctx.plan
-    reset_state(ctx, spec)
-    server = await start(ctx, spec)
-    pool = None
-    try:
-        pool = await new_pool(ctx, server, plan.connect_sockets, f"{spec.name}-connect")
+    async with serving(ctx, spec, plan.connect_sockets, "connect") as (server, pool):
         await pool.receivers[0].request({"cmd": "probe", "count": 5, "timeout": 30}, 120)
         baseline = tree_rss([server.pid])
         runs = []
@@ -50,10 +47,6 @@ async def scenario_connect(ctx: Context, spec: ServerSpec) -> None:
             "baseline_rss_mb": round(baseline / 2**20, 1),
             "runs_detail": runs,
         }
-    finally:
-        if pool is not None:
-            await end_pool(ctx, pool)
-        retire(ctx, server, "connect")
 
 
 async def connect_once(

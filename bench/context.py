@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,3 +185,18 @@ async def cleanup(ctx: Context) -> None:
     ctx.servers.clear()
     with contextlib.suppress(Exception):
         clear_redis(ctx.infra)
+
+
+@contextlib.asynccontextmanager
+async def serving(ctx: Context, spec: ServerSpec, receivers: int, scenario: str) -> AsyncIterator[tuple]:
+    """A fresh server of `spec` (tables emptied) and a client pool for it; both stopped after."""
+    reset_state(ctx, spec)
+    server = await start(ctx, spec)
+    pool = None
+    try:
+        pool = await new_pool(ctx, server, receivers, f"{spec.name}-{scenario}")
+        yield server, pool
+    finally:
+        if pool is not None:
+            await end_pool(ctx, pool)
+        retire(ctx, server, scenario)

@@ -11,7 +11,7 @@ import re
 import psycopg
 
 from bench import histogram
-from bench.context import Context, end_pool, new_pool, open_sockets, reset_state, retire, start
+from bench.context import Context, open_sockets, serving
 from bench.runs import Rig, one_run, single
 from bench.servers import ServerSpec
 
@@ -21,11 +21,7 @@ POSTER_INDEX = re.compile(r"^b\d+x(\d+)x\d+$")
 
 async def scenario_lock(ctx: Context, spec: ServerSpec) -> None:
     plan = ctx.plan
-    reset_state(ctx, spec)
-    server = await start(ctx, spec)
-    pool = None
-    try:
-        pool = await new_pool(ctx, server, plan.lock_sockets, f"{spec.name}-lock")
+    async with serving(ctx, spec, plan.lock_sockets, "lock") as (server, pool):
         await open_sockets(ctx, pool, server, plan.lock_sockets, plan.lock_posters)
         locked = plan.lock_posters - 1  # posts last in each round, so the lock is held before its first
         author = await asyncio.to_thread(participant_of, ctx.infra.database_url, locked)
@@ -37,10 +33,6 @@ async def scenario_lock(ctx: Context, spec: ServerSpec) -> None:
             entry[phase] = await split_by_author(rig, result, locked)
             ctx.say(f"  lock {spec.name} {phase}: {entry[phase]['summary']}")
         ctx.results.setdefault("lock", {})[spec.name] = entry
-    finally:
-        if pool is not None:
-            await end_pool(ctx, pool)
-        retire(ctx, server, "lock")
 
 
 def participant_of(url: str, index: int) -> int:
