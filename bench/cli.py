@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"another benchmark is running on this machine ({holder}); two at once share wall_bench,"
               " empty each other's tables and skew each other's figures", file=sys.stderr)  # fmt: skip
         return 2
-    budget = args.budget_minutes or (6 if args.quick else 20)
+    budget = args.budget_minutes or (6 if args.quick else 35)
     ctx = Context(
         make_plan(args),
         Infra(args.database_url, args.redis_url, wall_env=wall_env),

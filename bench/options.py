@@ -47,7 +47,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--soak-seconds", type=float)
     parser.add_argument("--storm-sockets", type=int, help="reconnect storm: pages (default 2000)")
     parser.add_argument("--history-sizes", help="post counts, e.g. 1000,1000000")
-    parser.add_argument("--budget-minutes", type=float, help="hard time budget (default 20, quick 6)")
+    parser.add_argument("--budget-minutes", type=float, help="hard time budget (default 35, quick 6)")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/wall_bench"),
