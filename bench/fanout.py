@@ -35,13 +35,20 @@ async def fanout_point(ctx: Context, server: ServerProcess, sockets: int) -> Non
     reset_state(ctx, spec)
     pool = await new_pool(ctx, server, sockets, f"{spec.name}-n{sockets}")
     try:
-        opened = await open_sockets(ctx, pool, server, sockets, 1)
+        opened = await open_sockets(ctx, pool, server, sockets, plan.saturation_posters)
         ctx.say(f"  {spec.name} N={sockets}: opened in {opened['elapsed_s']:.2f} s")
         rig = single(server, pool)
         duration = plan.saturation_s if sockets == plan.saturation_sockets else plan.sweep_s
         label = f"saturation {spec.name} N={sockets}"
         runs = await measure(
-            ctx, rig, label, plan.runs, mode="closed", posters=1, duration=duration, window=plan.window
+            ctx,
+            rig,
+            label,
+            plan.runs,
+            mode="closed",
+            posters=plan.saturation_posters,
+            duration=duration,
+            window=plan.window,
         )
         point = {"sockets": sockets, "duration_s": duration, **aggregate(runs), "runs_detail": runs}
         ctx.record("sweep", spec.name, sockets, point)
@@ -56,7 +63,7 @@ async def fanout_point(ctx: Context, server: ServerProcess, sockets: int) -> Non
             plan.runs,
             stop_early=True,
             mode="rate",
-            posters=1,
+            posters=plan.saturation_posters,
             duration=plan.fixed_s,
             rate=plan.fixed_rate,
             warmup=False,

@@ -26,7 +26,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of: {', '.join(SCENARIOS)}"
     )
     parser.add_argument("--runs", type=int, help="runs per figure (default 3, quick 1)")
-    parser.add_argument("--window", type=int, help="closed loop: posts in flight (default 4)")
+    parser.add_argument("--window", type=int, help="closed loop: posts in flight per poster (default 4)")
+    parser.add_argument("--posters", type=int, help="closed loop: posting sockets (default 1)")
     parser.add_argument(
         "--ack",
         choices=["all", "poster"],
@@ -72,6 +73,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
     overrides = {
         "runs": args.runs,
         "window": args.window,
+        "saturation_posters": args.posters,
         "ack": args.ack,
         "lib": args.lib,
         "receiver_workers": args.receiver_workers,

@@ -14,6 +14,8 @@ class Plan:
     ack: str = "all"
     warmup_s: float = 0.5
     saturation_sockets: int = 1000
+    # Posting sockets (closed loop: each keeps `window` posts in flight; fixed rate: the rate shared).
+    saturation_posters: int = 1
     saturation_s: float = 5.0
     sweep_points: list[int] = field(default_factory=lambda: [10, 100, 500, 1000, 2000])
     sweep_s: float = 2.0
