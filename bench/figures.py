@@ -8,25 +8,28 @@ from typing import Any
 
 from bench import histogram
 
+# Counts each receiver worker reports that a run's figures add up.
+SUMMED = (
+    "duplicates",
+    "lost_silently",
+    "lost_on_closed",
+    "resumed",
+    "closed_sockets",
+    "dropped_sockets",
+    "resets",
+    "reconnects",
+    "reconnect_failures",
+    "served_after_close",
+)
+
 
 def summarize(post: dict, reports: list[dict], poster: dict, cpu: dict) -> dict:
+    """One run's figures from the posters' answer, the receiver workers' accounts and the CPU meter."""
     sent = sum(post["sent"])
     receivers = sum(r["receivers"] for r in reports)
     unique = sum(r["unique"] for r in reports)
     last_recv = max((r["last_recv_ns"] for r in reports), default=0)
     span = (last_recv - post["first_send_ns"]) / 1e9 if last_recv and post["first_send_ns"] else None
-    merged = histogram.merge(r["hist"] for r in reports)
-    per_poster = [
-        histogram.percentiles(
-            histogram.merge(r["poster_hists"][p] for r in reports if p < len(r["poster_hists"]))
-        )
-        for p in range(len(post["sent"]))
-    ]
-    close_codes: dict[str, int] = {}
-    for report in reports:
-        for code, count in report["close_codes"].items():
-            close_codes[code] = close_codes.get(code, 0) + count
-    errors = [e for r in reports for e in r["errors"]][:5] + poster["errors"][:5]
     per = (lambda s: round(s * 1e6 / unique, 2)) if unique else (lambda s: None)
     refused = len(post["refused"])
     return {
@@ -37,17 +40,8 @@ def summarize(post: dict, reports: list[dict], poster: dict, cpu: dict) -> dict:
         "expected": (sent - refused) * receivers,
         "deliveries": unique,
         "live_deliveries": sum(r["deliveries"] for r in reports),
-        "duplicates": sum(r["duplicates"] for r in reports),
-        "lost_silently": sum(r["lost_silently"] for r in reports),
-        "lost_on_closed": sum(r["lost_on_closed"] for r in reports),
-        "resumed": sum(r["resumed"] for r in reports),
-        "closed_sockets": sum(r["closed_sockets"] for r in reports),
-        "dropped_sockets": sum(r["dropped_sockets"] for r in reports),
-        "close_codes": close_codes,
-        "close_reasons": sorted({reason for r in reports for reason in r.get("close_reasons", [])})[:8],
-        "resets": sum(r["resets"] for r in reports),
-        "reconnects": sum(r["reconnects"] for r in reports),
-        "reconnect_failures": sum(r["reconnect_failures"] for r in reports),
+        **{key: sum(r[key] for r in reports) for key in SUMMED},
+        **closes(reports),
         "poster_closes": poster["poster_closes"],
         "poster_server_errors": poster["server_errors"],
         "stalls": post["stalls"],
@@ -56,20 +50,40 @@ def summarize(post: dict, reports: list[dict], poster: dict, cpu: dict) -> dict:
         "span_s": round(span, 3) if span else None,
         "drain_wait_s": max(r["drain_wait_s"] for r in reports),
         "deliveries_per_s": round(unique / span, 1) if span else None,
-        "latency_ms": histogram.percentiles(merged),
-        "latency_ms_by_poster": per_poster,
+        **latencies(reports, len(post["sent"])),
         "refused_ms": post.get("refused_ms", []),
         "refused_by_poster": refused_by_poster(post["refused"]),
-        "served_after_close": sum(r["served_after_close"] for r in reports),
         "last_page_ns": max(r["last_page_ns"] for r in reports),
         "resume_page_ns": sorted(t for r in reports for t in r["resume_page_ns"]),
         "cpu": cpu,
         "server_us_per_delivery": per(cpu["server_s"]),
         "redis_us_per_delivery": per(cpu["redis_s"]),
         "client_us_per_delivery": per(cpu["client_s"]),
-        "client_errors": errors,
+        "client_errors": [e for r in reports for e in r["errors"]][:5] + poster["errors"][:5],
         "client_error_count": sum(r["error_count"] for r in reports) + poster["error_count"],
     }
+
+
+def closes(reports: list[dict]) -> dict:
+    """Sockets' close codes added up, and a few distinct close reasons."""
+    codes: dict[str, int] = {}
+    for report in reports:
+        for code, count in report["close_codes"].items():
+            codes[code] = codes.get(code, 0) + count
+    reasons = sorted({reason for r in reports for reason in r.get("close_reasons", [])})[:8]
+    return {"close_codes": codes, "close_reasons": reasons}
+
+
+def latencies(reports: list[dict], posters: int) -> dict:
+    """Post→delivery percentiles over every delivery, and per poster."""
+    by_poster = [
+        histogram.percentiles(
+            histogram.merge(r["poster_hists"][p] for r in reports if p < len(r["poster_hists"]))
+        )
+        for p in range(posters)
+    ]
+    merged = histogram.merge(r["hist"] for r in reports)
+    return {"latency_ms": histogram.percentiles(merged), "latency_ms_by_poster": by_poster}
 
 
 def aggregate(runs: list[dict]) -> dict:
