@@ -1,4 +1,4 @@
-"""`python -m bench`: parse options, run the scenarios on every server, write and print the report."""
+"""`python -m bench`: run the chosen scenarios on every chosen server, write and print the report."""
 
 from __future__ import annotations
 
@@ -14,10 +14,18 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bench import database, report, scenarios
-from bench.servers import ROOT, Infra, servers_here
+from bench import database, report
+from bench.connect import scenario_connect, scenario_soak
+from bench.context import Context, cleanup, guarded
+from bench.fanout import scenario_fanout
+from bench.history import scenario_history
+from bench.lock import scenario_lock
+from bench.options import SCENARIOS, make_plan, parse
+from bench.processes import Infra
+from bench.servers import ROOT, ServerSpec, servers_here
+from bench.storm import scenario_storm
+from bench.twoprocs import scenario_two
 
-SCENARIOS = ["connect", "fanout", "overload", "soak", "history"]
 PACKAGES = [
     "django",
     "channels",
@@ -30,87 +38,8 @@ PACKAGES = [
     "aiohttp",
     "psycopg",
 ]
-
-
-def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench", description="The wall's benchmark (bench/README.md)."
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="one run each, fewer points, shorter: ~3 minutes"
-    )
-    parser.add_argument(
-        "--servers", help="comma-separated server names (default: every row of bench/servers.py)"
-    )
-    parser.add_argument(
-        "--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of: {', '.join(SCENARIOS)}"
-    )
-    parser.add_argument("--runs", type=int, help="runs per figure (default 3, quick 1)")
-    parser.add_argument("--window", type=int, help="closed loop: posts in flight (default 4)")
-    parser.add_argument(
-        "--ack",
-        choices=["all", "poster"],
-        help="closed loop: a post leaves the window when every"
-        " receiver has it (all, default) or when the poster gets its own copy (poster)",
-    )
-    parser.add_argument("--lib", choices=["aiohttp", "websockets"], help="client library (default aiohttp)")
-    parser.add_argument(
-        "--deflate", action="store_true", help="clients offer permessage-deflate, as browsers do"
-    )
-    parser.add_argument(
-        "--receiver-workers", type=int, help="client processes for receiver sockets (default 2)"
-    )
-    parser.add_argument("--sweep", help="socket counts for the sweep, e.g. 10,100,1000")
-    parser.add_argument("--saturation-seconds", type=float)
-    parser.add_argument("--sweep-seconds", type=float)
-    parser.add_argument("--soak-sockets", type=int)
-    parser.add_argument("--soak-seconds", type=float)
-    parser.add_argument("--history-sizes", help="post counts, e.g. 1000,1000000")
-    parser.add_argument("--budget-minutes", type=float, help="hard time budget (default 20, quick 6)")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/wall_bench"),
-    )
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
-    parser.add_argument(
-        "--server-env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="extra environment for the wall's server processes (repeatable)",
-    )
-    parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument(
-        "--no-docs-copy", action="store_true", help="don't copy the plot to docs/bench-fanout.png"
-    )
-    return parser.parse_args(argv)
-
-
-def make_plan(args: argparse.Namespace) -> scenarios.Plan:
-    plan = scenarios.Plan.quick() if args.quick else scenarios.Plan()
-    overrides = {
-        "runs": args.runs,
-        "window": args.window,
-        "ack": args.ack,
-        "lib": args.lib,
-        "receiver_workers": args.receiver_workers,
-        "saturation_s": args.saturation_seconds,
-        "sweep_s": args.sweep_seconds,
-        "soak_sockets": args.soak_sockets,
-        "soak_s": args.soak_seconds,
-    }
-    for key, value in overrides.items():
-        if value is not None:
-            setattr(plan, key, value)
-    if args.deflate:
-        plan.deflate = True
-    if args.sweep:
-        plan.sweep_points = sorted({int(n) for n in args.sweep.split(",")})
-    if args.history_sizes:
-        plan.history_sizes = sorted({int(n) for n in args.history_sizes.split(",")})
-    if plan.saturation_sockets not in plan.sweep_points:
-        plan.sweep_points = sorted({*plan.sweep_points, plan.saturation_sockets})
-    return plan
+# Scenarios run on the recommended wall server only (the production server), one after the other.
+PRODUCTION_ONLY = {"two": scenario_two, "storm": scenario_storm, "lock": scenario_lock}
 
 
 def git_state() -> str:
@@ -166,7 +95,7 @@ def say(text: str) -> None:
     print(f"[{datetime.now().strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-async def run_all(ctx: scenarios.Context, chosen: list, wanted: list[str]) -> None:
+async def run_all(ctx: Context, chosen: list[ServerSpec], wanted: list[str]) -> None:
     connect = "connect" in wanted and not (ctx.plan.connect_in_soak and "soak" in wanted)
     sweep, overload = "fanout" in wanted, "overload" in wanted
     for spec in chosen:
@@ -175,87 +104,73 @@ async def run_all(ctx: scenarios.Context, chosen: list, wanted: list[str]) -> No
             continue
         if connect:
             say(f"connect: {spec.label}")
-            await scenarios.guarded(
-                ctx, "connect", spec, lambda spec=spec: scenarios.scenario_connect(ctx, spec)
-            )
+            await guarded(ctx, "connect", spec, lambda spec=spec: scenario_connect(ctx, spec))
         if sweep or overload:
             say(f"{' + '.join(n for n in ('fanout', 'overload') if n in wanted)}: {spec.label}")
-            await scenarios.guarded(
-                ctx,
-                "fanout",
-                spec,
-                lambda spec=spec: scenarios.scenario_fanout(ctx, spec, sweep=sweep, overload=overload),
-            )
+            run = lambda spec=spec: scenario_fanout(ctx, spec, sweep=sweep, overload=overload)  # noqa: E731
+            await guarded(ctx, "fanout", spec, run)
     if "soak" in wanted:
         say(f"soak: {ctx.plan.soak_sockets} idle sockets on each server, {ctx.plan.soak_s:.0f} s")
-        await scenarios.scenario_soak(ctx, chosen)
+        await scenario_soak(ctx, chosen)
     walls = [s for s in chosen if s.role == "wall"]
     if "history" in wanted and walls:
         say("history: connect latency with a small and a large post table")
-        await scenarios.scenario_history(ctx, walls)
+        await scenario_history(ctx, walls)
+    for spec in [s for s in walls if s.recommended]:
+        for name in [n for n in PRODUCTION_ONLY if n in wanted]:
+            say(f"{name}: {spec.label}")
+            await guarded(ctx, name, spec, lambda spec=spec, name=name: PRODUCTION_ONLY[name](ctx, spec))
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
-    plan = make_plan(args)
+def choose(args: argparse.Namespace) -> tuple[list[str], list[ServerSpec], dict[str, str]] | str:
+    """The scenarios and servers asked for (and the table's servers that can't run here), or why not."""
     wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = set(wanted) - set(SCENARIOS)
     if unknown:
-        print(f"unknown scenario(s): {', '.join(sorted(unknown))}", file=sys.stderr)
-        return 2
+        return f"unknown scenario(s): {', '.join(sorted(unknown))}"
     specs, skipped = servers_here()
     if args.servers:
         names = [n.strip() for n in args.servers.split(",")]
         missing = [n for n in names if n not in {s.name for s in specs} | set(skipped)]
         if missing:
-            print(f"unknown server(s): {', '.join(missing)}", file=sys.stderr)
-            return 2
+            return f"unknown server(s): {', '.join(missing)}"
         specs = [s for s in specs if s.name in names]
-    budget = args.budget_minutes or (6 if args.quick else 20)
-    try:
-        wall_env = dict(item.split("=", 1) for item in args.server_env)
-    except ValueError:
-        print("--server-env takes NAME=VALUE", file=sys.stderr)
-        return 2
-    infra = Infra(args.database_url, args.redis_url, wall_env=wall_env)
-    lock = take_lock()
-    if lock is None:
-        holder = LOCK_PATH.read_text().strip() if LOCK_PATH.exists() else "?"
-        print(f"another benchmark is running on this machine ({holder}); two at once share wall_bench,"
-              " empty each other's tables and skew each other's figures", file=sys.stderr)  # fmt: skip
-        return 2
-    log_dir = args.results_dir / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    for old_log in log_dir.glob("*.log"):  # the logs of the previous run
-        old_log.unlink()
-    ctx = scenarios.Context(plan, infra, log_dir, time.monotonic() + budget * 60, say)
-    meta = {
+    return wanted, specs, skipped
+
+
+def describe(
+    args: argparse.Namespace, ctx: Context, specs: list[ServerSpec], skipped: dict, argv: list | None
+) -> dict:
+    """The run's metadata for the report: when, where, what code, which servers and plan."""
+    return {
         "mode": "quick" if args.quick else "full",
         "started": now_text(),
         "cores": os.cpu_count(),
         "load_start": [round(x, 2) for x in os.getloadavg()],
         "git": git_state(),
         "versions": versions(),
-        "plan": vars(plan),
-        "servers": {s.name: {"label": s.label, "role": s.role, "argv": s.argv(0)} for s in specs},
+        "plan": vars(ctx.plan),
+        "servers": {
+            s.name: {"label": s.label, "role": s.role, "argv": s.argv(0), "env": dict(s.env)} for s in specs
+        },
         "skipped_servers": skipped,
         "argv": sys.argv[1:] if argv is None else argv,
-        "wall_env": wall_env,
+        "wall_env": ctx.infra.wall_env,
     }
-    say(f"benchmark ({meta['mode']}), servers: {', '.join(s.name for s in specs)}; budget {budget:g} min")
-    if skipped:
-        say(f"not measured: {skipped}")
+
+
+def execute(ctx: Context, specs: list[ServerSpec], wanted: list[str], meta: dict) -> int:
+    """Run everything; whatever happens, stop all this run started. The exit status."""
 
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
     status = 0
-    start = time.monotonic()
     try:
         if any(s.role == "wall" for s in specs):
-            say(f"database: {infra.database_url} (create if missing, migrate)")
-            database.ensure_migrated(infra.database_url)
+            say(f"database: {ctx.infra.database_url} (create if missing, migrate)")
+            database.ensure_migrated(ctx.infra.database_url)
         asyncio.run(run_all(ctx, specs, wanted))
     except KeyboardInterrupt:
         say("interrupted: stopping everything this run started")
@@ -265,14 +180,42 @@ def main(argv: list[str] | None = None) -> int:
         ctx.problem("benchmark", None, f"{type(error).__name__}: {error}")
         status = 1
     finally:
-        for pool in list(ctx.pools):
-            pool.kill()
-        for server in list(ctx.servers):
-            server.stop(grace=3)
-        with contextlib.suppress(Exception):
-            from bench.servers import clear_redis
+        asyncio.run(cleanup(ctx))
+    return status
 
-            clear_redis(infra)
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    chosen = choose(args)
+    if isinstance(chosen, str):
+        print(chosen, file=sys.stderr)
+        return 2
+    wanted, specs, skipped = chosen
+    try:
+        wall_env = dict(item.split("=", 1) for item in args.server_env)
+    except ValueError:
+        print("--server-env takes NAME=VALUE", file=sys.stderr)
+        return 2
+    lock = take_lock()
+    if lock is None:
+        holder = LOCK_PATH.read_text().strip() if LOCK_PATH.exists() else "?"
+        print(f"another benchmark is running on this machine ({holder}); two at once share wall_bench,"
+              " empty each other's tables and skew each other's figures", file=sys.stderr)  # fmt: skip
+        return 2
+    budget = args.budget_minutes or (6 if args.quick else 35)
+    ctx = Context(
+        make_plan(args),
+        Infra(args.database_url, args.redis_url, wall_env=wall_env),
+        fresh_logs(args.results_dir),
+        time.monotonic() + budget * 60,
+        say,
+    )
+    meta = describe(args, ctx, specs, skipped, argv)
+    say(f"benchmark ({meta['mode']}), servers: {', '.join(s.name for s in specs)}; budget {budget:g} min")
+    if skipped:
+        say(f"not measured: {skipped}")
+    start = time.monotonic()
+    status = execute(ctx, specs, wanted, meta)
     meta.update(
         finished=now_text(),
         elapsed_s=round(time.monotonic() - start, 1),
@@ -280,11 +223,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     full = {"meta": meta, "results": ctx.results, "problems": ctx.problems}
     full["targets"] = report.targets(ctx.results, specs)
-    docs = None if args.no_docs_copy else ROOT / "docs" / "bench-fanout.png"
-    written = report.write(full, specs, args.results_dir, docs)
+    written = report.write(
+        full, specs, args.results_dir, None if args.no_docs_copy else ROOT / "docs" / "bench-fanout.png"
+    )
     print()
     print(written["md"].read_text())
     say(f"done in {meta['elapsed_s'] / 60:.1f} min; wrote {', '.join(str(p) for p in written.values())}")
-    if ctx.problems and status == 0:
-        status = 1
-    return status
+    return 1 if ctx.problems and status == 0 else status
+
+
+def fresh_logs(results_dir: Path) -> Path:
+    """The log folder, emptied of the previous run's logs."""
+    log_dir = results_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for old_log in log_dir.glob("*.log"):
+        old_log.unlink()
+    return log_dir

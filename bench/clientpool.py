@@ -11,8 +11,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.client import Board
-from bench.servers import ROOT, child_setup
+from bench.board import Board
+from bench.processes import child_setup
+from bench.servers import ROOT
 
 BOARD_DIR = "/dev/shm"
 
@@ -176,6 +177,15 @@ class ClientPool:
                 if n
             )
         )
+        if not answers:
+            return {
+                "errors": [],
+                "opened": 0,
+                "failed": 0,
+                "elapsed_s": 0.0,
+                "ready_ms_p99": 0,
+                "ready_ms_p50": 0,
+            }
         return {
             "errors": [e for a in answers for e in a["errors"]][:5],
             "opened": sum(a["opened"] for a in answers),

@@ -1,4 +1,5 @@
-"""Settings for reference (a): Channels on the Redis layer, no database, no middleware."""
+"""Settings for references (a) and (c): Channels on a Redis layer (BENCH_CHANNEL_LAYER: core or pubsub),
+no database, no middleware."""
 
 import os
 
@@ -12,27 +13,30 @@ ROOT_URLCONF = "bench.reference_channels_settings"
 urlpatterns: list = []
 ASGI_APPLICATION = "bench.reference_channels.application"
 USE_TZ = True
-# The same layer options as the wall (wallsite/settings.py), so the two differ only in the consumer.
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {
-            "hosts": [
-                {
-                    "address": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-                    "socket_timeout": 30,
-                    "socket_connect_timeout": 5,
-                    # As the wall's: with the default pool, many sockets closing at once fail their
-                    # group_discard ("Too many connections") and leave dead channels in the group.
-                    "max_connections": 2000,
-                }
-            ],
-            "prefix": f"{os.environ.get('BENCH_REDIS_PREFIX', 'bench-reference')}:asgi",
-            "capacity": 1000,
-            "expiry": 60,
-        },
-    }
+_HOST = {
+    "address": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+    "socket_timeout": 30,
+    "socket_connect_timeout": 5,
+    # As the wall's: with the default pool, many sockets closing at once fail their
+    # group_discard ("Too many connections") and leave dead channels in the group.
+    "max_connections": 2000,
 }
+_PREFIX = f"{os.environ.get('BENCH_REDIS_PREFIX', 'bench-reference')}:asgi"
+# The wall's layer options (wallsite/channel_layers.py), so the designs differ only in the consumer.
+if os.environ.get("BENCH_CHANNEL_LAYER", "core") == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [_HOST], "prefix": _PREFIX},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [_HOST], "prefix": _PREFIX, "capacity": 1000, "expiry": 60},
+        }
+    }
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,31 +1,20 @@
-"""The servers measured (a table: add a row to measure another), and starting and stopping their processes."""
+"""The servers measured: a table (add a row to measure another), and which of its rows can run here."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import ctypes
 import importlib.util
-import os
-import re
-import resource
-import secrets
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from bench.serverkit import WALL_APP, daphne_args, uvicorn_args
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-
-# What a server process may need open: its sockets, the wall's Redis pool (WALL_REDIS_MAX_CONNECTIONS,
-# 2000 by default), database connections and its own files. Raised for every process started here.
-NOFILE = 65536
+# Reference roles: (a) the Channels tutorial, (c) the same with the per-consumer costs trimmed,
+# (b) raw websockets. The wall's figures carry their ratio to each.
+REF_A, REF_B, REF_C = "reference-a", "reference-b", "reference-c"
 
 
 @dataclass(frozen=True)
@@ -34,48 +23,43 @@ class ServerSpec:
 
     name: str
     label: str
-    role: str  # "wall", "reference-a" (the Channels tutorial consumer) or "reference-b" (raw websockets)
+    role: str  # "wall", or one of the reference roles above
     argv: Callable[[int], list[str]]
     path: str
     requires: tuple[str, ...] = ()
     # Target for saturation at N=1000 as a fraction of reference (b); None: only the ratio is shown.
     saturation_target_vs_raw: float | None = None
     recommended: bool = False
-    notes: str = ""
+    # Extra environment of this row's processes, e.g. the wall on the core channel layer.
+    env: tuple[tuple[str, str], ...] = ()
 
     @property
     def client_kind(self) -> str:
         return "wall" if self.role == "wall" else "plain"
+
+    @property
+    def ws_engine(self) -> str | None:
+        """The uvicorn --ws engine this row needs, if it runs under uvicorn."""
+        argv = self.argv(0)
+        return argv[argv.index("--ws") + 1] if "--ws" in argv else None
 
     def available(self) -> str | None:
         """Why this server can't run here, or None."""
         for module in self.requires:
             if importlib.util.find_spec(module) is None:
                 return f"needs the {module} package (bench/requirements.txt)"
+        engine, choices = self.ws_engine, uvicorn_ws_choices()
+        if engine is not None and engine not in choices:
+            return f"the installed uvicorn has no --ws {engine} (it has: {', '.join(sorted(choices))})"
         return None
 
 
 def _daphne(app: str) -> Callable[[int], list[str]]:
-    return lambda port: [PY, "-m", "daphne", "--bind", "127.0.0.1", "--port", str(port), app]
+    return lambda port: [PY, *daphne_args(app, port)]
 
 
 def _uvicorn(app: str, ws: str) -> Callable[[int], list[str]]:
-    return lambda port: [
-        PY,
-        "-m",
-        "uvicorn",
-        app,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--ws",
-        ws,
-        "--loop",
-        "uvloop",
-        "--log-level",
-        "warning",
-    ]
+    return lambda port: [PY, *uvicorn_args(app, port, ws=ws, loop="uvloop")]
 
 
 def uvicorn_ws_choices() -> set[str]:
@@ -87,7 +71,7 @@ def uvicorn_ws_choices() -> set[str]:
     return set(WS_PROTOCOLS)
 
 
-WALL_APP = "wallsite.asgi:application"
+UVICORN = ("uvicorn", "uvloop", "websockets")
 
 SERVERS: list[ServerSpec] = [
     ServerSpec(
@@ -99,7 +83,7 @@ SERVERS: list[ServerSpec] = [
         "wall",
         _uvicorn(WALL_APP, "websockets"),
         "/ws/wall/",
-        requires=("uvicorn", "uvloop", "websockets"),
+        requires=UVICORN,
         saturation_target_vs_raw=0.5,
     ),
     ServerSpec(
@@ -108,21 +92,40 @@ SERVERS: list[ServerSpec] = [
         "wall",
         _uvicorn(WALL_APP, "websockets-sansio"),
         "/ws/wall/",
-        requires=("uvicorn", "uvloop", "websockets"),
-        saturation_target_vs_raw=0.5,
+        requires=UVICORN,
+        saturation_target_vs_raw=0.57,
         recommended=True,
     ),
     ServerSpec(
+        "wall-sansio-core",
+        "wall · uvicorn websockets-sansio · core layer",
+        "wall",
+        _uvicorn(WALL_APP, "websockets-sansio"),
+        "/ws/wall/",
+        requires=UVICORN,
+        env=(("WALL_CHANNEL_LAYER", "core"),),
+    ),
+    ServerSpec(
         "ref-channels",
-        "(a) tutorial consumer · daphne",
-        "reference-a",
+        "(a) tutorial consumer · core layer · daphne",
+        REF_A,
         _daphne("bench.reference_channels:application"),
         "/ws/room/",
+        env=(("BENCH_CHANNEL_LAYER", "core"),),
+    ),
+    ServerSpec(
+        "channels-per-consumer",
+        "(c) member per consumer · pub/sub layer · uvicorn websockets-sansio",
+        REF_C,
+        _uvicorn("bench.reference_per_consumer:application", "websockets-sansio"),
+        "/ws/room/",
+        requires=UVICORN,
+        env=(("BENCH_CHANNEL_LAYER", "pubsub"),),
     ),
     ServerSpec(
         "ref-websockets",
         "(b) raw websockets",
-        "reference-b",
+        REF_B,
         lambda port: [PY, "-m", "bench.reference_websockets", "--port", str(port)],
         "/",
         requires=("websockets",),
@@ -132,201 +135,11 @@ SERVERS: list[ServerSpec] = [
 
 def servers_here() -> tuple[list[ServerSpec], dict[str, str]]:
     """The table's servers that can run here, and why the others can't."""
-    ws_choices = uvicorn_ws_choices()
     usable, skipped = [], {}
     for spec in SERVERS:
         why = spec.available()
-        if why is None and "uvicorn" in spec.requires:
-            ws = spec.argv(0)[spec.argv(0).index("--ws") + 1]
-            if ws not in ws_choices:
-                why = f"the installed uvicorn has no --ws {ws} (it has: {', '.join(sorted(ws_choices))})"
         if why is None:
             usable.append(spec)
         else:
             skipped[spec.name] = why
     return usable, skipped
-
-
-@dataclass(frozen=True)
-class Infra:
-    """Where the wall's PostgreSQL and Redis are, and this run's key prefix."""
-
-    database_url: str
-    redis_url: str
-    prefix: str = field(default_factory=lambda: f"bench-{os.getpid()}")
-    # Extra environment for the wall's processes (--server-env), e.g. WALL_SOCKET_BACKLOG=10.
-    wall_env: dict[str, str] = field(default_factory=dict)
-
-
-def server_env(spec: ServerSpec, infra: Infra, instance: str) -> dict[str, str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_LOG_LEVEL": "WARNING"}
-    prefix = f"{infra.prefix}-{instance}"
-    if spec.role == "wall":
-        env.update(
-            DJANGO_SETTINGS_MODULE="wallsite.settings",
-            DJANGO_DEBUG="0",
-            DJANGO_SECRET_KEY=f"bench-{secrets.token_urlsafe(32)}",
-            DATABASE_URL=infra.database_url,
-            REDIS_URL=infra.redis_url,
-            WALL_REDIS_PREFIX=prefix,
-            WALL_POST_RATE="off",
-        )
-        env.update(infra.wall_env)
-    elif spec.role == "reference-a":
-        env.update(
-            DJANGO_SETTINGS_MODULE="bench.reference_channels_settings",
-            REDIS_URL=infra.redis_url,
-            BENCH_REDIS_PREFIX=prefix,
-        )
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def child_setup() -> None:
-    """In each child: more file descriptors, and die with the benchmark (PR_SET_PDEATHSIG)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, NOFILE), max(hard, NOFILE)))
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-ERROR_LINE = re.compile(r"Traceback|ERROR|CRITICAL|Exception|Error:|WARNING", re.IGNORECASE)
-
-
-@dataclass
-class ServerProcess:
-    spec: ServerSpec
-    process: subprocess.Popen
-    port: int
-    log_path: Path
-    instance: str
-    started_at: float
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}{self.spec.path}"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def log_text(self) -> str:
-        with contextlib.suppress(OSError):
-            return self.log_path.read_text(errors="replace")
-        return ""
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
-
-    def log_problems(self, limit: int = 20) -> tuple[int, list[str]]:
-        """How many log lines look like errors or warnings, and the first `limit` distinct ones."""
-        found = [line for line in self.log_text().splitlines() if ERROR_LINE.search(line)]
-        distinct: list[str] = []
-        for line in found:
-            short = line[:300]
-            if short not in distinct:
-                distinct.append(short)
-            if len(distinct) >= limit:
-                break
-        return len(found), distinct
-
-    def stop(self, grace: float = 8.0) -> None:
-        """SIGTERM to the process group, then SIGKILL after `grace` seconds."""
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=grace)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=5)
-
-
-class ServerFailed(RuntimeError):
-    def __init__(self, message: str, log_tail: str = "") -> None:
-        super().__init__(message)
-        self.log_tail = log_tail
-
-
-_instances = 0
-
-
-def spawn_server(spec: ServerSpec, infra: Infra, log_dir: Path) -> ServerProcess:
-    """Start a server process in its own process group, its output to a log file."""
-    global _instances
-    _instances += 1
-    instance = f"{_instances}"
-    port = free_port()
-    log_path = log_dir / f"{spec.name}-{instance}.log"
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            spec.argv(port),
-            cwd=ROOT,
-            env=server_env(spec, infra, instance),
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=child_setup,
-        )
-    return ServerProcess(spec, process, port, log_path, instance, time.time())
-
-
-async def start_server(spec: ServerSpec, infra: Infra, log_dir: Path, timeout: float = 45.0) -> ServerProcess:
-    """Start a server and wait until it answers (the wall: /healthz)."""
-    server = spawn_server(spec, infra, log_dir)
-    process, port = server.process, server.port
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ServerFailed(f"{spec.name} exited early (code {process.returncode})", server.log_tail())
-        if await asyncio.to_thread(_answers, spec, port):
-            return server
-        await asyncio.sleep(0.2)
-    tail = server.log_tail()
-    server.stop()
-    raise ServerFailed(f"{spec.name} did not answer in {timeout:.0f} s", tail)
-
-
-def _answers(spec: ServerSpec, port: int) -> bool:
-    if spec.role == "wall":
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def clear_redis(infra: Infra) -> int:
-    """Delete every key this benchmark run wrote (its prefix only)."""
-    import redis
-
-    client = redis.Redis.from_url(infra.redis_url)
-    deleted = 0
-    try:
-        batch = []
-        for key in client.scan_iter(match=f"{infra.prefix}-*", count=1000):
-            batch.append(key)
-            if len(batch) >= 500:
-                deleted += client.delete(*batch)
-                batch = []
-        if batch:
-            deleted += client.delete(*batch)
-    finally:
-        client.close()
-    return deleted

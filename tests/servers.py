@@ -5,22 +5,16 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.serverkit import WALL_APP, daphne_args, free_port, healthy, uvicorn_args
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -72,15 +66,9 @@ def migrate(env: dict[str, str]) -> None:
 
 # How each supported ASGI server is started on a port: daphne (make run, runserver) and uvicorn
 # with websockets-sansio (the production default, docker-compose.yml).
-COMMANDS = {
-    "daphne": lambda port: [
-        *("-m", "daphne", "--bind", "127.0.0.1", "--port", str(port)),
-        *("--websocket-max-message-size", "1048576", "wallsite.asgi:application"),
-    ],
-    "uvicorn": lambda port: [
-        *("-m", "uvicorn", "wallsite.asgi:application", "--host", "127.0.0.1", "--port", str(port)),
-        *("--ws", "websockets-sansio", "--ws-max-size", "1048576", "--log-level", "warning"),
-    ],
+COMMANDS: dict[str, Callable[[int], list[str]]] = {
+    "daphne": lambda port: daphne_args(WALL_APP, port, max_message=True),
+    "uvicorn": lambda port: uvicorn_args(WALL_APP, port, max_message=True),
 }
 
 
@@ -109,11 +97,9 @@ def start_server(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited early:\n{server.log()}")
-        try:
-            with urllib.request.urlopen(f"{server.http_url}/healthz", timeout=2):
-                return server
-        except OSError:
-            time.sleep(0.2)
+        if healthy(port):
+            return server
+        time.sleep(0.2)
     server.stop()
     raise RuntimeError(f"{name} did not answer /healthz in 30 s:\n{server.log()}")
 
