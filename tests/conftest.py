@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -17,6 +18,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from wall.live.heartbeat import drain
+from wall.live.member import group_member
 from wallsite.channel_layers import channel_layers
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -191,6 +193,12 @@ async def sockets(store):
         with contextlib.suppress(Exception):  # Already closed by the test or the server.
             await sock.close()
     await drain()
+    # The process would stay in the group (WALL_MEMBER_LINGER) past the test's event loop.
+    member = group_member()
+    leaving = member.task
+    member.stop()
+    if leaving is not None:
+        await asyncio.wait([leaving], timeout=5)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 transport does (sockets resume with 1012), the standard Channels API reaches every wall, and the
 core layer works too."""
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -124,3 +126,17 @@ async def test_sockets_that_went_live_before_the_process_joined_the_group_resume
     member.stop()  # as if the layer had failed: out of the group, the socket still live
     member.start()
     assert await reader.closed_with() == 1012
+
+
+async def test_the_process_stays_in_the_group_a_while_after_its_last_socket(sockets, settings):
+    settings.WALL_MEMBER_LINGER = 0.3
+    first = await sockets()
+    member = group_member()
+    channel = member.channel_name
+    await first.close()
+    await asyncio.sleep(0.05)
+    second = await sockets()  # no rejoin: the same channel, already in the group
+    assert member.channel_name == channel and member.joined.is_set()
+    await second.close()
+    await asyncio.sleep(0.5)
+    assert member.task is None and not member.joined.is_set()

@@ -166,6 +166,8 @@ CHANNEL_LAYERS = channel_layers(
 # process's sockets resume, and how often each process checks that the tail reached it (seconds).
 WALL_GAP_WINDOW = env_float("WALL_GAP_WINDOW", 1.0)
 WALL_TAIL_CHECK = env_float("WALL_TAIL_CHECK", 2.0)
+# Seconds a process stays in the group after its last socket closed, so the next one needs no rejoin.
+WALL_MEMBER_LINGER = 30.0
 
 # Prometheus metrics at /metrics (wall/metrics.py), off by default. With them on, a scrape needs
 # the bearer token WALL_METRICS_TOKEN or an address in WALL_METRICS_ALLOW (default: loopback).

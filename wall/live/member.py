@@ -54,6 +54,7 @@ class GroupMember:
         self._early: list[dict[str, Any]] | None = None  # events received before the start position
         self._probed = asyncio.Event()
         self._expiry: asyncio.TimerHandle | None = None
+        self._linger: asyncio.TimerHandle | None = None
 
     @property
     def live(self) -> bool:
@@ -61,11 +62,29 @@ class GroupMember:
 
     def start(self) -> None:
         """Join the group (in the background) unless already in it."""
+        if self._linger is not None:
+            self._linger.cancel()
+            self._linger = None
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run(), name="wall-group-member")
 
+    def stop_when_idle(self, delay: float) -> None:
+        """Leave the group in `delay` seconds unless a socket came meanwhile: a quiet wall's next
+        visitor does not wait for a rejoin (channels-redis' pub/sub receiver starts polling up to
+        100 ms late; bench/README.md, "Channel layers")."""
+        if self._linger is None:
+            self._linger = asyncio.get_running_loop().call_later(delay, self._stop_if_idle)
+
+    def _stop_if_idle(self) -> None:
+        self._linger = None
+        if not local_sockets().writers:
+            self.stop()
+
     def stop(self) -> None:
-        """Leave the group (the process's last socket closed)."""
+        """Leave the group."""
+        if self._linger is not None:
+            self._linger.cancel()
+            self._linger = None
         if self.task is not None:
             self.task.cancel()
             self.task = None

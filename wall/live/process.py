@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from django.conf import settings
 from redis.exceptions import RedisError
 
 from .. import metrics
@@ -44,14 +45,14 @@ async def socket_joined(writer: SocketWriter, user_id: str, username: str) -> bo
 
 
 async def socket_closed(writer: SocketWriter, address: str | None, user: tuple[str, str] | None) -> None:
-    """Forget a socket that is gone (and its count against `address`); leaves the group with the
-    process's last. Its user, (id, name) if it had joined, is announced as left after the grace
-    unless another socket of theirs is still online."""
+    """Forget a socket that is gone (and its count against `address`); leaves the group
+    WALL_MEMBER_LINGER seconds after the process's last. Its user, (id, name) if it had joined, is
+    announced as left after the grace unless another socket of theirs is still online."""
     writer.stop()
     sockets = local_sockets()
     sockets.discard(writer.socket_id)
     if not sockets.writers:
-        group_member().stop()
+        group_member().stop_when_idle(settings.WALL_MEMBER_LINGER)
         heartbeat().stop()
         reporter().stop()
     await connections.connection_close(address=address, socket_id=writer.socket_id)
