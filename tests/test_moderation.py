@@ -69,6 +69,19 @@ async def test_unhiding_sends_the_post_to_every_wall_again(sockets):
     assert (await reader.receive_next("message"))["message"] == post
 
 
+async def test_unhiding_reaches_a_page_that_just_opened_with_the_post_in_its_history(sockets):
+    """Issue 11, 4: the join-race de-duplication must not swallow an unhide (it dropped every live
+    copy of a history post for 30 s)."""
+    alice, _ = await joined(sockets, "Alice")
+    post = await alice.post("in the opening page")
+    reader = await sockets()
+    assert post["id"] in [item["id"] for item in reader.history["messages"]]
+    await post_hide(post_ids=[int(post["id"])])
+    assert await reader.receive_next("message_deleted") == {"id": post["id"]}
+    await post_unhide(post_ids=[int(post["id"])])
+    assert (await reader.receive_next("message"))["message"] == post
+
+
 async def test_hiding_a_hidden_post_again_sends_nothing(sockets):
     alice, _ = await joined(sockets, "Alice")
     reader = await sockets()
