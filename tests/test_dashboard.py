@@ -54,7 +54,8 @@ async def test_staff_get_the_dashboard_with_what_happens_on_the_wall(sockets, se
     frame = await staff.receive_json_from(timeout=5)
     assert frame["type"] == "dashboard"
     data = frame["data"]
-    assert data["online"] == 1 and data["posts_last_hour"] == 1 and data["posts_per_minute"][-1] == 1
+    # In the last minute, or the one before when the post and the frame straddle a minute's turn.
+    assert data["online"] == 1 and data["posts_last_hour"] == 1 and sum(data["posts_per_minute"][-2:]) == 1
     assert len(data["posts_per_minute"]) == 60
     assert [report["sockets"] for report in data["processes"]] == [1]
     assert data["problems"][0]["message"] == "a problem for the dashboard"
@@ -68,7 +69,7 @@ def test_posts_are_counted_in_the_minute_they_were_saved():
     author = Participant.objects.create(username="Counter", token_hash="x" * 64)
     Post.objects.bulk_create([Post(author=author, content=str(n)) for n in range(3)])
     counts = post_counts_per_minute(minutes=60)
-    assert len(counts) == 60 and counts[-1] == 3 and sum(counts) == 3
+    assert len(counts) == 60 and sum(counts[-2:]) == 3 and sum(counts) == 3  # a minute may turn meanwhile
 
 
 async def test_the_frame_has_every_part_even_on_an_empty_wall(store):
