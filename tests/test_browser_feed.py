@@ -118,6 +118,7 @@ def test_the_newest_post_is_fully_visible_after_every_load_resize_and_image_load
 def test_consecutive_posts_by_one_author_share_one_author_line(alice: Page, bob: tuple) -> None:
     for text in ("Group one", "Group two", "Group three"):
         send(alice, text)
+    expect(posts(alice, "Group three")).to_have_count(1)  # saved, so Bob's comes after all three
     send(bob, "Another author")
     for text in ("Group two", "Group three"):
         expect(posts(bob, text)).to_have_class(re.compile(r"\bis-continued\b"))

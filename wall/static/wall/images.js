@@ -201,4 +201,25 @@ export class Lightbox {
   closeIf(url) {
     if (this.dialog.open && this.image.src === url) this.dialog.close();
   }
+
+  /** Open a post's image at full size when it is clicked in `feed` (a plain click: a modified one
+   * keeps the browser's own meaning); `onImageLoad` runs when any image in it loads. */
+  followClicksIn(feed, onImageLoad) {
+    feed.addEventListener("click", (event) => {
+      const link = event.target.closest?.(".post-image-link");
+      if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+      event.preventDefault();
+      const post = link.closest(".post");
+      const author = post?.querySelector(".post-author")?.textContent ?? "";
+      const content = post?.querySelector(".post-content")?.textContent ?? "";
+      this.open(link.href, link.querySelector("img")?.alt ?? "", content ? `${author}: ${content}` : author);
+    });
+    feed.addEventListener(
+      "load",
+      (event) => {
+        if (event.target instanceof HTMLImageElement) onImageLoad();
+      },
+      true,
+    );
+  }
 }

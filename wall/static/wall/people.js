@@ -90,3 +90,21 @@ export class People {
     this.typingLine.textContent = typingText([...this.typists.values()].map((entry) => entry.username));
   }
 }
+
+/** The people drawer (phones): the toggle opens it; a tap outside it or Escape closes it. */
+export function peopleDrawer({ panel, toggle }) {
+  const set = (open) => {
+    panel.classList.toggle("is-open", open);
+    toggle.setAttribute("aria-expanded", String(open));
+  };
+  toggle.addEventListener("click", () => set(!panel.classList.contains("is-open")));
+  document.addEventListener("click", (event) => {
+    const outside = !panel.contains(event.target) && !toggle.contains(event.target);
+    if (outside && panel.classList.contains("is-open")) set(false);
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !panel.classList.contains("is-open")) return;
+    set(false);
+    toggle.focus();
+  });
+}

@@ -3,22 +3,23 @@
 import { Composer } from "./composer.js";
 import { Feed } from "./feed.js";
 import { Attachment, Lightbox, Upload } from "./images.js";
+import { PostIntake } from "./intake.js";
 import { Membership, NamePicker } from "./names.js";
 import { Notices } from "./notices.js";
 import { Notifier } from "./notify.js";
 import { PendingPosts } from "./pending.js";
-import { People } from "./people.js";
+import { People, peopleDrawer } from "./people.js";
 import { Receipts } from "./receipts.js";
-import { closeButton, el, refreshTimes } from "./render.js";
+import { refreshTimes } from "./render.js";
 import { WallSocket } from "./socket.js";
 import { ConnectionStatus } from "./status.js";
+import { Toasts } from "./toasts.js";
 import { Unread } from "./unread.js";
 
 const MAX_POSTS = 3000;
 const HISTORY_PAGE = 50;
 const LOAD_OLDER_WITHIN_PX = 200;
 const TIMES_EVERY_MS = 30_000;
-const TOAST_MS = 8000;
 
 const $ = (id) => document.getElementById(id);
 const root = $("wall");
@@ -75,6 +76,7 @@ const people = new People({
   staleNote: $("people-stale"),
 });
 const lightbox = new Lightbox($("lightbox"));
+const toasts = new Toasts(ui.toasts);
 const notices = new Notices($("notices"));
 const picker = new NamePicker({
   dialog: $("picker"),
@@ -86,7 +88,7 @@ const picker = new NamePicker({
 const membership = new Membership({
   picker,
   send: (type, data) => socket.send(type, data),
-  toast,
+  toast: (message) => toasts.show(message),
   restart: () => socket.restart(),
   onChange: () => {
     renderMe();
@@ -138,6 +140,21 @@ const composer = new Composer({
   },
 });
 
+const intake = new PostIntake({
+  feed,
+  pending,
+  people,
+  unread,
+  notifier,
+  announcer: ui.announcer,
+  isMine,
+  deleted: state.deleted,
+  maxPosts: MAX_POSTS,
+  myName: () => membership.username,
+  onTrim: () => (state.hasMore = true),
+  onChange: () => afterPostsChanged(),
+});
+
 const socket = new WallSocket({
   path: root.dataset.socketPath,
   pingAfterMs: Number(root.dataset.pingAfterMs),
@@ -168,7 +185,7 @@ const handlers = {
     if (data.before != null) {
       // An older page: prepend (and swap the button for the start line) without moving the view.
       feed.keepPosition(() => {
-        posts.forEach(acceptPost);
+        posts.forEach((post) => intake.accept(post));
         state.loadingOlder = false;
         state.hasMore = Boolean(data.has_more);
         renderTop();
@@ -180,14 +197,14 @@ const handlers = {
     if (data.reset) feed.clear();
     if (!state.loaded || data.reset || feed.size === 0) {
       state.loaded = true;
-      posts.forEach(acceptPost);
+      posts.forEach((post) => intake.accept(post));
       state.hasMore = Boolean(data.has_more);
       feed.scrollToBottom();
       afterPostsChanged();
       maybeLoadOlder();
     } else {
       // A resume: only what was missed, merged by id.
-      acceptLive(posts);
+      intake.acceptLive(posts);
     }
   },
 
@@ -214,7 +231,7 @@ const handlers = {
   },
 
   message(data) {
-    acceptLive([data.message]);
+    intake.acceptLive([data.message]);
   },
 
   message_deleted(data) {
@@ -259,63 +276,17 @@ const handlers = {
     } else if (data.code === "not_joined" && membership.identity) {
       membership.rejoin();
     } else {
-      toast(data.message || `Error: ${data.code}`);
+      toasts.show(data.message || `Error: ${data.code}`);
     }
   },
 };
 
 // --- posts -------------------------------------------------------------------------------------------
 
-function isPost(post) {
-  return (
-    post &&
-    typeof post.id === "string" &&
-    /^\d+$/.test(post.id) &&
-    typeof post.author === "string" &&
-    typeof post.content === "string" &&
-    typeof post.created_at === "string"
-  );
-}
-
 /** By the name this page joined as, or (before the welcome, after a reload) the one it saved. */
 function isMine(post) {
   const name = membership.username;
   return name !== null && post.author.toLowerCase() === name.toLowerCase();
-}
-
-/** Put one post on the wall: confirm our pending copy, or place it by id. "mine", "new" or null. */
-function acceptPost(post) {
-  if (!isPost(post) || state.deleted.has(post.id)) return null;
-  people.stopTyping(post.author);
-  const element = post.client_id != null ? pending.confirm(post) : null;
-  if (element) {
-    if (!feed.add(post, { element })) element.remove();
-    return "mine";
-  }
-  if (!feed.add(post, { mine: isMine(post) })) return null;
-  return isMine(post) ? "mine" : "new";
-}
-
-/** Posts that arrive while the reader is here: follow them at the bottom, or count them as unread. */
-function acceptLive(posts) {
-  const stick = feed.isAtBottom();
-  const fresh = [];
-  let mine = false;
-  for (const post of posts) {
-    const result = acceptPost(post);
-    if (result === "mine") mine = true;
-    if (result === "new") {
-      fresh.push(post);
-      ui.announcer.textContent = `${post.author}: ${post.content.slice(0, 200)}`;
-      notifier.post(post, membership.username);
-    }
-  }
-  if (stick || mine) {
-    if (feed.trim(MAX_POSTS)) state.hasMore = true;
-    feed.scrollToBottom();
-  }
-  if (!(stick || mine) || document.hidden) unread.arrived(fresh);
-  afterPostsChanged();
 }
 
 function afterPostsChanged() {
@@ -336,25 +307,10 @@ function loadOlder() {
   renderTop();
 }
 
-// --- images: the full size on click --------------------------------------------------------------------
+// --- images: the full size on click ------------------------------------------------------------------
 
-ui.feed.addEventListener("click", (event) => {
-  const link = event.target.closest?.(".post-image-link");
-  if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
-  event.preventDefault();
-  const post = link.closest(".post");
-  const author = post?.querySelector(".post-author")?.textContent ?? "";
-  const content = post?.querySelector(".post-content")?.textContent ?? "";
-  lightbox.open(link.href, link.querySelector("img")?.alt ?? "", content ? `${author}: ${content}` : author);
-});
 // An image without a reserved size (a pending post's preview) grows the feed when it loads.
-ui.feed.addEventListener(
-  "load",
-  (event) => {
-    if (event.target instanceof HTMLImageElement && feed.pinned) feed.scrollToBottom();
-  },
-  true,
-);
+lightbox.followClicksIn(ui.feed, () => feed.pinned && feed.scrollToBottom());
 
 // --- rendering ---------------------------------------------------------------------------------------
 
@@ -372,18 +328,6 @@ function renderTop() {
   ui.empty.hidden = !state.loaded || feed.size > 0 || pending.size > 0;
 }
 
-function toast(message) {
-  // The same refusal on every reconnect attempt shows once.
-  if ([...ui.toasts.querySelectorAll(".toast-text")].some((text) => text.textContent === message)) return;
-  const box = el("div", "toast");
-  const close = closeButton("toast-close", "Dismiss");
-  close.addEventListener("click", () => box.remove());
-  box.append(el("p", "toast-text", message), close);
-  ui.toasts.append(box);
-  while (ui.toasts.children.length > 3) ui.toasts.firstElementChild.remove();
-  setTimeout(() => box.remove(), TOAST_MS);
-}
-
 // --- page events and timers --------------------------------------------------------------------------
 
 ui.feed.addEventListener(
@@ -397,21 +341,7 @@ ui.feed.addEventListener(
 );
 ui.loadOlder.addEventListener("click", loadOlder);
 
-// The people drawer (phones): the toggle opens it; a tap outside it or Escape closes it.
-function setDrawer(open) {
-  ui.people.classList.toggle("is-open", open);
-  ui.peopleToggle.setAttribute("aria-expanded", String(open));
-}
-ui.peopleToggle.addEventListener("click", () => setDrawer(!ui.people.classList.contains("is-open")));
-document.addEventListener("click", (event) => {
-  const outside = !ui.people.contains(event.target) && !ui.peopleToggle.contains(event.target);
-  if (outside && ui.people.classList.contains("is-open")) setDrawer(false);
-});
-document.addEventListener("keydown", (event) => {
-  if (event.key !== "Escape" || !ui.people.classList.contains("is-open")) return;
-  setDrawer(false);
-  ui.peopleToggle.focus();
-});
+peopleDrawer({ panel: ui.people, toggle: ui.peopleToggle });
 
 document.addEventListener("visibilitychange", () => {
   if (document.hidden) return;
