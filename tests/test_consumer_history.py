@@ -199,7 +199,9 @@ async def test_a_connect_with_no_event_since_the_last_read_reuses_it(sockets, se
 
 
 @pytest.mark.parametrize("reuse", [60, 0])
-async def test_a_post_fanned_out_after_the_last_read_is_in_the_next_connects_history(sockets, settings, reuse):
+async def test_a_post_fanned_out_after_the_last_read_is_in_the_next_connects_history(
+    sockets, settings, reuse
+):
     settings.WALL_SNAPSHOT_REUSE = reuse
     poster = await sockets()
     await poster.join(username="Poster")
