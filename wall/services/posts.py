@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .. import protocol, selectors
+from .. import errors, protocol, selectors
 from ..errors import WallError
 from ..live.bridge import broadcast_on_commit
 from ..models import Image, Participant, Post
@@ -71,28 +71,36 @@ class PostResult:
 
 
 def post_create(
-    *, author_id: int, content: str, client_id: str | None = None, image_id: str | None = None
+    *,
+    author_id: int,
+    content: str,
+    client_id: str | None = None,
+    image_id: str | None = None,
+    reply_to: int | None = None,
 ) -> PostResult:
     """Save a post and broadcast it after commit; a repeated client_id returns the first post.
 
     The author's row is locked while deciding (participant_lock), so its ban, resends and the
     same-text limit (WALL_DUPLICATE_RATE) hold across tabs and processes. `image_id` must be an
     upload of the author's not yet in a post (invalid_image); with one, the text may be empty.
+    `reply_to` must be a visible post (no_such_post).
     """
     content = clean_content(content)
     if not content and image_id is None:
         raise WallError("empty", "A post needs some text or an image.")
-    post = Post(author_id=author_id, content=content, client_id=client_id)
-    post.full_clean(exclude=["author"], validate_constraints=False)
+    post = Post(author_id=author_id, content=content, client_id=client_id, reply_to_id=reply_to)
+    post.full_clean(exclude=["author", "reply_to"], validate_constraints=False)
     try:
         with transaction.atomic():
             participant_lock(participant_id=author_id)
             sent = _already_sent(author_id, client_id)
             if sent is not None:
                 return sent
+            if reply_to is not None and not Post.objects.filter(pk=reply_to, is_hidden=False).exists():
+                raise errors.no_such_post(reply_to)
             image = None
             if image_id is None:
-                _refuse_repeated_text(author_id=author_id, content=content)
+                refuse_repeated_text(author_id=author_id, content=content)
             else:
                 image = _image_to_post(author_id=author_id, image_id=int(image_id))
             post.save()
@@ -131,13 +139,15 @@ def _image_to_post(*, author_id: int, image_id: int) -> Image:
     return image
 
 
-def _refuse_repeated_text(*, author_id: int, content: str) -> None:
-    """Raise duplicate when the author already saved this exact text WALL_DUPLICATE_RATE times."""
+def refuse_repeated_text(*, author_id: int, content: str) -> None:
+    """Raise duplicate when the author already wrote this exact text WALL_DUPLICATE_RATE times in
+    its window (a post saved or edited to it then; for post_create and post_edit alike)."""
     rate = configured_rate("WALL_DUPLICATE_RATE")
     if rate is None:
         return
     since = timezone.now() - timedelta(seconds=rate.seconds)
-    repeats = Post.objects.filter(author_id=author_id, created_at__gte=since, content=content).count()
+    written = Q(created_at__gte=since) | Q(edited_at__gte=since)
+    repeats = Post.objects.filter(written, author_id=author_id, content=content).count()
     if repeats >= rate.limit:
         raise WallError(
             "duplicate",
