@@ -229,3 +229,22 @@ def test_copy_link_gives_a_link_that_opens_the_post(browser: Browser, wall: Wall
         assert link == f"{wall.url}/#post-{post_id}"
     finally:
         page.context.close()
+
+
+def test_the_display_shows_an_edit_and_a_reply_quote(browser: Browser, wall: Wall, alice: Page) -> None:
+    screen = open_wall(browser, f"{wall.url}/display/")
+    try:
+        send(alice, "Talk starts at 3")
+        expect(posts(screen, "Talk starts at 3")).to_have_count(1)
+        action(alice, "Talk starts at 3", "Reply").click()
+        send(alice, "in room B")
+        expect(posts(screen, "in room B").locator(".post-quote")).to_contain_text("Talk starts at 3")
+        action(alice, "Talk starts at 3", "Edit").click()
+        draft = alice.get_by_label("Your post", exact=True)
+        draft.fill("Talk starts at 4")
+        draft.press("Enter")
+        expect(posts(screen, "Talk starts at 4").locator(".post-edited")).to_have_text("(edited)")
+        expect(posts(screen, "in room B").locator(".post-quote")).to_contain_text("Talk starts at 4")
+        save_screenshot(screen, "edits-display.png")
+    finally:
+        screen.context.close()
