@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser_support import (
     Wall,
+    axe_violations,
     choose_name,
     named_page,
     open_wall,
@@ -174,8 +175,8 @@ def test_a_quote_of_a_post_deleted_meanwhile_turns_into_a_removed_post_live(alic
     delete = action(alice, "secret plan", "Delete")
     delete.click()
     delete.click()
-    expect(posts(bob, "great plan").locator(".post-quote")).to_have_text("↪a removed post")
-    expect(posts(alice, "great plan").locator(".post-quote")).to_have_text("↪a removed post")
+    expect(posts(bob, "great plan").locator(".post-quote-text")).to_have_text("a removed post")
+    expect(posts(alice, "great plan").locator(".post-quote-text")).to_have_text("a removed post")
     assert "secret plan" not in bob.locator("#posts").inner_text()
 
 
@@ -248,3 +249,16 @@ def test_the_display_shows_an_edit_and_a_reply_quote(browser: Browser, wall: Wal
         save_screenshot(screen, "edits-display.png")
     finally:
         screen.context.close()
+
+
+def test_the_action_bar_and_a_reply_in_the_composer_pass_axe(alice: Page, bob: Page) -> None:
+    send(alice, "check me")
+    expect(posts(bob, "check me")).to_have_count(1)
+    action(bob, "check me", "Reply").click()
+    send(bob, "checked")
+    expect(posts(bob, "checked").locator(".post-quote")).to_have_count(1)
+    action(bob, "check me", "Reply").click()
+    expect(bob.locator("#composer-mode")).to_be_visible()
+    posts(bob, "checked").hover()
+    expect(posts(bob, "checked").locator(".post-actions")).to_be_visible()
+    assert axe_violations(bob) == []

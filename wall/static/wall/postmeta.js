@@ -40,15 +40,19 @@ function fillQuote(quote, replyTo) {
   quote.classList.toggle("is-removed", removed);
   const mark = el("span", "post-quote-mark", "↪");
   mark.setAttribute("aria-hidden", "true");
+  // Read as "Reply to Alice: ..."; the visible text stays the whole of what is shown (axe's
+  // label-content-name-mismatch).
+  const lead = el("span", "visually-hidden", "Reply to ");
   if (removed) {
-    quote.replaceChildren(mark, el("span", "post-quote-text", REMOVED_TEXT));
-    quote.setAttribute("aria-label", `Reply to ${REMOVED_TEXT}`);
+    quote.replaceChildren(mark, lead, el("span", "post-quote-text", REMOVED_TEXT));
     quote.disabled = true;
+    quote.removeAttribute("title");
   } else {
     const text = replyTo.excerpt || "an image";
-    quote.replaceChildren(mark, el("span", "post-quote-author", replyTo.author), el("span", "post-quote-text", text));
-    quote.setAttribute("aria-label", `Reply to ${replyTo.author}: ${text}. Go to that post`);
+    const author = el("span", "post-quote-author", replyTo.author);
+    quote.replaceChildren(mark, lead, author, el("span", "visually-hidden", ": "), el("span", "post-quote-text", text));
     quote.disabled = false;
+    quote.title = "Go to that post";
   }
 }
 
