@@ -262,3 +262,36 @@ def test_the_action_bar_and_a_reply_in_the_composer_pass_axe(alice: Page, bob: P
     posts(bob, "checked").hover()
     expect(posts(bob, "checked").locator(".post-actions")).to_be_visible()
     assert axe_violations(bob) == []
+
+
+def long_press(page: Page, target, hold_ms: int = 700) -> None:
+    """A finger held on `target`: real touch events through Chrome's DevTools protocol."""
+    box = target.bounding_box()
+    point = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point]})
+    page.wait_for_timeout(hold_ms)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_a_long_press_opens_the_action_bar_on_a_phone(browser: Browser, wall: Wall) -> None:
+    phone = open_wall(
+        browser, wall.url, viewport={"width": 390, "height": 740}, has_touch=True, is_mobile=True
+    )
+    try:
+        choose_name(phone, f"Thumb{_next()}")
+        send_button = phone.get_by_role("button", name="Send")
+        phone.get_by_label("Your post", exact=True).fill("held down")
+        send_button.click()
+        post = posts(phone, "held down")
+        expect(post).to_have_count(1)
+        expect(post.locator(".post-actions")).to_have_count(0)
+        long_press(phone, post.locator(".post-content"))
+        bar = post.locator(".post-actions")
+        expect(bar).to_be_visible()
+        expect(bar.get_by_role("button")).to_have_text(["Reply", "Edit", "Delete", "Copy link"])
+        save_screenshot(phone, "edits-phone-long-press.png")
+        bar.get_by_role("button", name="Edit").tap()
+        expect(phone.get_by_label("Your post", exact=True)).to_have_value("held down")
+    finally:
+        phone.context.close()

@@ -118,17 +118,32 @@ export class ActionBar {
   /** A long press on a post (touch) opens its bar; moving the finger (a scroll) cancels it. */
   listenForLongPress() {
     let timer = null;
+    // Lifting the finger after a long press makes a click where it was, maybe on a button of the bar
+    // that just opened under it: that one click is not the reader's.
+    let swallowClick = false;
     const cancel = () => {
       clearTimeout(timer);
       timer = null;
     };
+    this.list.addEventListener(
+      "click",
+      (event) => {
+        if (!swallowClick) return;
+        swallowClick = false;
+        event.preventDefault();
+        event.stopPropagation();
+      },
+      { capture: true },
+    );
     this.list.addEventListener("pointerdown", (event) => {
+      swallowClick = false;
       if (event.pointerType === "mouse") return;
       const item = event.target.closest?.(".post[data-id]");
       if (!item || this.bar.contains(event.target)) return;
       cancel();
       timer = setTimeout(() => {
         timer = null;
+        swallowClick = true; // until that click, or the next touch if none comes
         this.offer(item, { open: true });
         this.bar.querySelector("button")?.focus({ preventScroll: true });
       }, LONG_PRESS_MS);
