@@ -273,6 +273,10 @@ WALL_RESUME_LIMIT = 1000
 WALL_RESUME_OVERLAP = env_float("WALL_RESUME_OVERLAP", 30)
 WALL_RESUME_OVERLAP_MAX = 200
 WALL_CONTENT_MAX = 2000
+# An author may edit a post this many seconds after saving it (`edit`; docs/protocol.md).
+WALL_EDIT_WINDOW = env_float("WALL_EDIT_WINDOW", 900)
+# A reply's quote of its original: this many characters of its first line (wall/selectors.py).
+WALL_EXCERPT_MAX = 120
 WALL_USERNAME_MIN = 2
 WALL_USERNAME_MAX = 32
 WALL_FRAME_MAX_BYTES = 64 * 1024

@@ -1,6 +1,7 @@
 """Writes, for the socket and the admin alike: each validates like the admin (full_clean) and
 broadcasts only after its transaction commits (wall.live.bridge). One module per entity."""
 
+from .edits import post_delete_own, post_edit
 from .participants import (
     Claim,
     hash_token,
@@ -27,6 +28,8 @@ __all__ = [
     "participant_lock",
     "participant_touch",
     "post_create",
+    "post_delete_own",
+    "post_edit",
     "read_pointer_advance",
     "uploader_by_token",
     "username_problem",
