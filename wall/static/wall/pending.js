@@ -5,7 +5,8 @@ import { clearPendingStatus, postElement, setPendingStatus, setPostImage } from 
 
 const STORAGE_KEY = "wall.pending";
 // Refusals that sending the same text again cannot fix: offer to edit it instead of a retry.
-const EDITABLE_ERRORS = new Set(["too_long", "empty", "bad_request", "duplicate", "invalid_image"]);
+// (no_such_post: the post it answered was removed meanwhile; it goes back without the reply.)
+const EDITABLE_ERRORS = new Set(["too_long", "empty", "bad_request", "duplicate", "invalid_image", "no_such_post"]);
 
 function newClientId() {
   const bytes = crypto.getRandomValues(new Uint8Array(9));
@@ -195,7 +196,8 @@ export class PendingPosts {
   edit(item) {
     const file = item.image?.upload?.file ?? null;
     this.discard(item);
-    this.onEdit(item.content, file, item.replyTo ?? null);
+    const replyTo = item.error?.code === "no_such_post" ? null : (item.replyTo ?? null);
+    this.onEdit(item.content, file, replyTo);
   }
 
   renderAll() {

@@ -19,7 +19,8 @@ function isReply(replyTo) {
  * edited; the server builds every quote it sends.
  */
 export function excerpt(content) {
-  const lines = content.split(/\r\n|\r|\n/).map((line) => line.trim());
+  // The line breaks of Python's str.splitlines, so both sides cut the same first line.
+  const lines = content.split(/\r\n|[\n\v\f\r\x1c-\x1e\x85\u2028\u2029]/).map((line) => line.trim());
   const line = lines.find((text) => text) ?? "";
   const chars = [...line];
   if (chars.length > EXCERPT_MAX) return `${chars.slice(0, EXCERPT_MAX - 1).join("").trimEnd()}…`;
