@@ -11,11 +11,16 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from . import moderation
-from .models import Participant, Post
+from .models import ModerationAction, Participant, Post
 
 
 def _ids(queryset: QuerySet) -> list[int]:
     return list(queryset.values_list("pk", flat=True))
+
+
+def _by(request: HttpRequest) -> moderation.Actor:
+    """The admin user, for the audit trail."""
+    return moderation.Actor.of(request.user, "admin")
 
 
 def _plural(count: int, noun: str) -> str:
@@ -24,27 +29,44 @@ def _plural(count: int, noun: str) -> str:
 
 @admin.action(description="Hide selected posts (removed from every open wall)", permissions=["change"])
 def hide_posts(modeladmin: PostAdmin, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-    hidden = moderation.post_hide(post_ids=_ids(queryset))
+    hidden = moderation.post_hide(post_ids=_ids(queryset), by=_by(request))
     modeladmin.message_user(request, f"Hid {_plural(len(hidden), 'post')}.", messages.SUCCESS)
 
 
 @admin.action(description="Unhide selected posts (shown again on every open wall)", permissions=["change"])
 def unhide_posts(modeladmin: PostAdmin, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-    shown = moderation.post_unhide(post_ids=_ids(queryset))
+    shown = moderation.post_unhide(post_ids=_ids(queryset), by=_by(request))
     modeladmin.message_user(request, f"Unhid {_plural(len(shown), 'post')}.", messages.SUCCESS)
 
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
-    list_display = ["id", "thumbnail", "excerpt", "author_link", "created_at", "is_hidden"]
+    list_display = ["id", "thumbnail", "excerpt", "author_link", "created_at", "is_hidden", "hidden_by"]
     list_display_links = ["id", "excerpt"]
     list_filter = ["is_hidden", "created_at"]
     search_fields = ["content", "author__username"]
     date_hierarchy = "created_at"
     list_select_related = ["author", "image"]
     # Only visibility can change here, and only through wall.moderation (save_model).
-    fields = ["author_link", "created_at", "content", "thumbnail", "client_id", "is_hidden"]
-    readonly_fields = ["author_link", "created_at", "content", "thumbnail", "client_id"]
+    fields = [
+        "author_link",
+        "created_at",
+        "content",
+        "thumbnail",
+        "client_id",
+        "is_hidden",
+        "hidden_by",
+        "hidden_reason",
+    ]
+    readonly_fields = [
+        "author_link",
+        "created_at",
+        "content",
+        "thumbnail",
+        "client_id",
+        "hidden_by",
+        "hidden_reason",
+    ]
     ordering = ["-id"]
     actions = [hide_posts, unhide_posts]
 
@@ -77,20 +99,20 @@ class PostAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Post, form: ModelForm, change: bool) -> None:
         if change and "is_hidden" in form.changed_data:
             if obj.is_hidden:
-                moderation.post_hide(post_ids=[obj.pk])
+                moderation.post_hide(post_ids=[obj.pk], by=_by(request))
             else:
-                moderation.post_unhide(post_ids=[obj.pk])
+                moderation.post_unhide(post_ids=[obj.pk], by=_by(request))
 
     def delete_model(self, request: HttpRequest, obj: Post) -> None:
-        moderation.post_delete(post_ids=[obj.pk])
+        moderation.post_delete(post_ids=[obj.pk], by=_by(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-        moderation.post_delete(post_ids=_ids(queryset))
+        moderation.post_delete(post_ids=_ids(queryset), by=_by(request))
 
 
 @admin.action(description="Ban selected participants", permissions=["change"])
 def ban_participants(modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    banned = moderation.participant_ban(participant_ids=_ids(queryset))
+    banned = moderation.participant_ban(participant_ids=_ids(queryset), by=_by(request))
     modeladmin.message_user(request, f"Banned {_plural(len(banned), 'participant')}.", messages.SUCCESS)
 
 
@@ -98,7 +120,7 @@ def ban_participants(modeladmin: ParticipantAdmin, request: HttpRequest, queryse
 def ban_participants_and_hide_posts(
     modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet
 ) -> None:
-    banned = moderation.participant_ban(participant_ids=_ids(queryset), hide_posts=True)
+    banned = moderation.participant_ban(participant_ids=_ids(queryset), hide_posts=True, by=_by(request))
     modeladmin.message_user(
         request,
         f"Banned {_plural(len(banned), 'participant')} and hid all posts of the selected ones.",
@@ -108,18 +130,35 @@ def ban_participants_and_hide_posts(
 
 @admin.action(description="Unban selected participants", permissions=["change"])
 def unban_participants(modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    unbanned = moderation.participant_unban(participant_ids=_ids(queryset))
+    unbanned = moderation.participant_unban(participant_ids=_ids(queryset), by=_by(request))
     modeladmin.message_user(request, f"Unbanned {_plural(len(unbanned), 'participant')}.", messages.SUCCESS)
 
 
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
-    list_display = ["username", "post_count", "created_at", "last_seen_at", "is_banned"]
+    list_display = ["username", "post_count", "created_at", "last_seen_at", "is_banned", "banned_until"]
     list_filter = ["is_banned"]
     search_fields = ["username"]
     # The name belongs to whoever holds its token; only the ban changes here, through wall.moderation.
-    fields = ["username", "post_count", "created_at", "last_seen_at", "last_read_id", "is_banned"]
-    readonly_fields = ["username", "post_count", "created_at", "last_seen_at", "last_read_id"]
+    fields = [
+        "username",
+        "post_count",
+        "created_at",
+        "last_seen_at",
+        "last_read_id",
+        "is_banned",
+        "banned_until",
+        "ban_reason",
+    ]
+    readonly_fields = [
+        "username",
+        "post_count",
+        "created_at",
+        "last_seen_at",
+        "last_read_id",
+        "banned_until",
+        "ban_reason",
+    ]
     actions = [ban_participants, ban_participants_and_hide_posts, unban_participants]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:
@@ -138,12 +177,31 @@ class ParticipantAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Participant, form: ModelForm, change: bool) -> None:
         if change and "is_banned" in form.changed_data:
             if obj.is_banned:
-                moderation.participant_ban(participant_ids=[obj.pk])
+                moderation.participant_ban(participant_ids=[obj.pk], by=_by(request))
             else:
-                moderation.participant_unban(participant_ids=[obj.pk])
+                moderation.participant_unban(participant_ids=[obj.pk], by=_by(request))
 
     def delete_model(self, request: HttpRequest, obj: Participant) -> None:
-        moderation.participant_delete(participant_ids=[obj.pk])
+        moderation.participant_delete(participant_ids=[obj.pk], by=_by(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Participant]) -> None:
-        moderation.participant_delete(participant_ids=_ids(queryset))
+        moderation.participant_delete(participant_ids=_ids(queryset), by=_by(request))
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(admin.ModelAdmin):
+    """The audit trail, read-only: who did what, when and why, from the page, the admin or the wall."""
+
+    list_display = ["at", "moderator_name", "source", "action", "target", "reason", "until"]
+    list_filter = ["action", "source", "at"]
+    search_fields = ["moderator_name", "target", "reason"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ModerationAction | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ModerationAction | None = None) -> bool:
+        return False  # A trail that moderators could edit would prove nothing.

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from . import metrics, protocol, selectors, services
+from . import metrics, moderation, protocol, selectors, services
 from .dashboard import watchers
 from .db import database_sync_to_async
 from .errors import WallError
@@ -40,6 +40,10 @@ participant_claim_random = database_sync_to_async(services.participant_claim_ran
 participant_by_token = database_sync_to_async(services.participant_by_token)
 post_create = database_sync_to_async(services.post_create)
 read_pointer_advance = database_sync_to_async(services.read_pointer_advance)
+moderator_view = database_sync_to_async(moderation.moderator_view)
+page_hide = database_sync_to_async(moderation.page_hide)
+page_unhide = database_sync_to_async(moderation.page_unhide)
+page_ban = database_sync_to_async(moderation.page_ban)
 
 
 class WallConsumer(AsyncWebsocketConsumer):
@@ -80,6 +84,13 @@ class WallConsumer(AsyncWebsocketConsumer):
             return
         await self._send_text(snapshot.messages_text)
         await self._send_text(snapshot.users_text)
+        if self._session_key() is not None:
+            # A staff member's session (AuthMiddlewareStack): moderators get their tools and the
+            # events for moderators only, decided before any live event goes out.
+            view = await moderator_view(session_key=self._session_key())
+            if view is not None:
+                self.writer.moderator = True
+                await self._send_frame(view)
         self.writer.go_live(snapshot.history_ids)
 
     async def disconnect(self, code: int) -> None:
@@ -224,6 +235,29 @@ class WallConsumer(AsyncWebsocketConsumer):
         # The page's dead-connection check: any answer proves the whole path is alive.
         await self._send_frame(protocol.pong_event())
 
+    async def _on_hide(self, command: protocol.Hide) -> None:
+        await self._moderate(page_hide, post_id=command.post_id, reason=command.reason)
+
+    async def _on_unhide(self, command: protocol.Unhide) -> None:
+        await self._moderate(page_unhide, post_id=command.post_id)
+
+    async def _on_ban(self, command: protocol.Ban) -> None:
+        await self._moderate(
+            page_ban, post_id=command.post_id, reason=command.reason, duration=command.duration
+        )
+
+    async def _moderate(self, action, **arguments) -> None:
+        """A moderator's action from the page; wall.moderation checks the session every time."""
+        session_key = self._session_key()
+        if session_key is None:
+            raise moderation.FORBIDDEN  # no session at all: no database trip
+        try:
+            await action(session_key=session_key, **arguments)
+        except WallError as error:
+            if error.code == "forbidden":
+                self.writer.moderator = False  # no more events for moderators either
+            raise
+
     _handlers = {
         protocol.Join: _on_join,
         protocol.SendMessage: _on_message,
@@ -231,9 +265,19 @@ class WallConsumer(AsyncWebsocketConsumer):
         protocol.Read: _on_read,
         protocol.History: _on_history,
         protocol.Ping: _on_ping,
+        protocol.Hide: _on_hide,
+        protocol.Unhide: _on_unhide,
+        protocol.Ban: _on_ban,
     }
 
     # --- helpers -------------------------------------------------------------------------------
+
+    def _session_key(self) -> str | None:
+        """The Django session of a logged-in user (AuthMiddlewareStack), or None."""
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return None
+        return self.scope["session"].session_key
 
     def _require_join(self) -> services.Claim:
         if self.user is None:

@@ -116,6 +116,15 @@ def post_history_on_connect(*, since_id: int | None) -> HistoryPage:
     return post_list_since(since_id=since_id)
 
 
+def hidden_posts(*, limit: int) -> list[dict[str, Any]]:
+    """The latest `limit` hidden posts, oldest first, as moderators see them (protocol.hidden_item)."""
+    rows = list(_with_payload().filter(is_hidden=True).order_by("-id")[:limit])
+    return [
+        protocol.hidden_item(post_payload(post), hidden_by=post.hidden_by, reason=post.hidden_reason)
+        for post in reversed(rows)
+    ]
+
+
 def participant_with_username(username: str) -> QuerySet[Participant]:
     """Participants holding `username`, compared without case (uses the unique Lower index)."""
     return Participant.objects.annotate(username_lower=Lower("username")).filter(

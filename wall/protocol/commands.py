@@ -50,7 +50,34 @@ class History:
     limit: int
 
 
-Command = Join | SendMessage | Typing | Read | History | Ping
+@dataclass(frozen=True)
+class Hide:
+    """A moderator hides a post (from the page)."""
+
+    kind: ClassVar[str] = "hide"
+    post_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Unhide:
+    kind: ClassVar[str] = "unhide"
+    post_id: int
+
+
+@dataclass(frozen=True)
+class Ban:
+    """A moderator bans the author of a post for `duration` ("1h", "1d" or "forever")."""
+
+    kind: ClassVar[str] = "ban"
+    post_id: int
+    reason: str
+    duration: str
+
+
+Command = Join | SendMessage | Typing | Read | History | Ping | Hide | Unhide | Ban
+BAN_DURATIONS = ("1h", "1d", "forever")
+REASON_MAX = 200
 
 CLIENT_ID_MAX = 64
 ID_MAX = 2**63 - 1  # PostgreSQL's bigint
@@ -162,6 +189,18 @@ def _parse_history(data: dict) -> History:
     return History(before=before, limit=min(limit, settings.WALL_HISTORY_MAX_PAGE))
 
 
+def _reason(data: dict) -> str:
+    reason = _optional_str(data, "reason", REASON_MAX)
+    return (reason or "").strip()
+
+
+def _parse_ban(data: dict) -> Ban:
+    duration = data.get("duration", "forever")
+    if duration not in BAN_DURATIONS:
+        raise WallError("bad_request", f'"duration" must be one of {", ".join(BAN_DURATIONS)}.')
+    return Ban(post_id=_id(data, "id", required=True), reason=_reason(data), duration=duration)
+
+
 _PARSERS = {
     "join": _parse_join,
     "message": _parse_message,
@@ -169,5 +208,8 @@ _PARSERS = {
     "read": lambda data: Read(message_id=_id(data, "message_id", required=True)),
     "history": _parse_history,
     "ping": lambda data: Ping(),
+    "hide": lambda data: Hide(post_id=_id(data, "id", required=True), reason=_reason(data)),
+    "unhide": lambda data: Unhide(post_id=_id(data, "id", required=True)),
+    "ban": _parse_ban,
 }
 CLIENT_TYPES = frozenset(_PARSERS)  # every frame type a client may send

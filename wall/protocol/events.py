@@ -93,6 +93,34 @@ def notice_event(text: object) -> dict:
     return event("notice", {"text": text.strip()})
 
 
+def hidden_item(post: dict, *, hidden_by: str, reason: str) -> dict[str, Any]:
+    """A hidden post as moderators see it: the post, who hid it ("" for the wall itself) and why."""
+    return {"message": post, "hidden_by": hidden_by, "reason": reason}
+
+
+def moderator_event(username: str, *, hidden: list[dict]) -> dict:
+    """To a moderator's socket on connect: who they are and the latest hidden posts (hidden_item)."""
+    return event("moderator", {"username": username, "hidden": hidden})
+
+
+def post_hidden_event(post: dict, *, hidden_by: str, reason: str) -> dict:
+    """To moderators' sockets: a post was hidden (they see it greyed, others get message_deleted)."""
+    return event("post_hidden", hidden_item(post, hidden_by=hidden_by, reason=reason))
+
+
+def message_hidden_event(post_id: int | str, reason: str) -> dict:
+    """To the author's own sockets: a moderator (or the wall) hid their post, and why."""
+    return event("message_hidden", {"id": str(post_id), "reason": reason})
+
+
+def user_banned_event(user_id: int | str, username: str, *, reason: str, until: datetime | None) -> dict:
+    """To moderators' sockets: a participant was banned, until when (null: for good) and why."""
+    return event(
+        "user_banned",
+        {**user_ref(user_id, username), "reason": reason, "until": until.isoformat() if until else None},
+    )
+
+
 def pong_event() -> dict:
     return event("pong", {})
 

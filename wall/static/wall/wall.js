@@ -1,9 +1,11 @@
 // The wall's page: one socket, handlers keyed by event type, and the parts they drive.
 
+import { renderBan } from "./ban.js";
 import { Composer } from "./composer.js";
 import { Feed } from "./feed.js";
 import { Attachment, Lightbox, Upload } from "./images.js";
 import { PostIntake } from "./intake.js";
+import { ModeratorTools } from "./moderator.js";
 import { Membership, NamePicker } from "./names.js";
 import { Notices } from "./notices.js";
 import { Notifier } from "./notify.js";
@@ -93,6 +95,7 @@ const membership = new Membership({
   onChange: () => {
     renderMe();
     composer.render();
+    renderBan({ box: $("ban-banner"), text: $("ban-text") }, membership.banned ? membership.ban : null);
   },
 });
 const receipts = new Receipts({
@@ -138,6 +141,25 @@ const composer = new Composer({
     unread.clear();
     unread.dismissDivider();
   },
+});
+
+const moderator = new ModeratorTools({
+  ui: {
+    badge: $("mod-badge"),
+    name: $("mod-name"),
+    posts: $("posts"),
+    dialog: $("mod-dialog"),
+    form: $("mod-form"),
+    title: $("mod-dialog-title"),
+    post: $("mod-dialog-post"),
+    reason: $("mod-reason"),
+    note: $("mod-note"),
+    durations: $("mod-durations"),
+    confirm: $("mod-confirm"),
+  },
+  feed,
+  send: (type, data) => socket.send(type, data),
+  toast: (text) => toasts.show(text),
 });
 
 const intake = new PostIntake({
@@ -231,7 +253,28 @@ const handlers = {
   },
 
   message(data) {
+    // A live `message` for a post removed before is an unhide: it may be shown again.
+    state.deleted.delete(data.message?.id);
+    moderator.postShown(data.message);
     intake.acceptLive([data.message]);
+  },
+
+  message_hidden(data) {
+    toasts.show(`A moderator hid your post${data.reason ? `: ${data.reason}` : "."}`);
+  },
+
+  moderator(data) {
+    moderator.start(data);
+    afterPostsChanged();
+  },
+
+  post_hidden(data) {
+    moderator.postHidden(data);
+    afterPostsChanged();
+  },
+
+  user_banned(data) {
+    moderator.userBanned(data);
   },
 
   message_deleted(data) {
@@ -267,7 +310,8 @@ const handlers = {
   },
 
   error(data) {
-    if (data.code === "banned") membership.setBanned();
+    if (data.code === "banned") membership.setBanned(data);
+    if (data.code === "forbidden") moderator.stop();
     if (data.code === "invalid_token" && !membership.joining) membership.lost(data.message); // The name was removed.
     if (data.client_id != null && pending.fail(data)) {
       if (data.code === "not_joined") membership.rejoin();
@@ -275,7 +319,8 @@ const handlers = {
       // The join flow showed it.
     } else if (data.code === "not_joined" && membership.identity) {
       membership.rejoin();
-    } else {
+    } else if (data.code !== "banned") {
+      // (A ban is shown once, in its banner.)
       toasts.show(data.message || `Error: ${data.code}`);
     }
   },
