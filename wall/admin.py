@@ -7,6 +7,7 @@ from django.db.models import Count, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
@@ -128,6 +129,30 @@ def ban_participants_and_hide_posts(
     )
 
 
+@admin.action(description="Ban selected participants for 1 hour", permissions=["change"])
+def ban_participants_for_an_hour(
+    modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet
+) -> None:
+    _ban_for(modeladmin, request, queryset, "1h", "1 hour")
+
+
+@admin.action(description="Ban selected participants for 1 day", permissions=["change"])
+def ban_participants_for_a_day(
+    modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet
+) -> None:
+    _ban_for(modeladmin, request, queryset, "1d", "1 day")
+
+
+def _ban_for(
+    modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet, key: str, text: str
+) -> None:
+    until = timezone.now() + moderation.BAN_DURATIONS[key]
+    banned = moderation.participant_ban(participant_ids=_ids(queryset), by=_by(request), until=until)
+    modeladmin.message_user(
+        request, f"Banned {_plural(len(banned), 'participant')} for {text}.", messages.SUCCESS
+    )
+
+
 @admin.action(description="Unban selected participants", permissions=["change"])
 def unban_participants(modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet) -> None:
     unbanned = moderation.participant_unban(participant_ids=_ids(queryset), by=_by(request))
@@ -159,7 +184,13 @@ class ParticipantAdmin(admin.ModelAdmin):
         "banned_until",
         "ban_reason",
     ]
-    actions = [ban_participants, ban_participants_and_hide_posts, unban_participants]
+    actions = [
+        ban_participants,
+        ban_participants_for_an_hour,
+        ban_participants_for_a_day,
+        ban_participants_and_hide_posts,
+        unban_participants,
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:
         return super().get_queryset(request).annotate(post_total=Count("posts"))
