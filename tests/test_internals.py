@@ -130,3 +130,13 @@ def test_asgiref_runs_thread_sensitive_calls_on_one_executor():
     """tests/conftest.py closes the connections of the thread Django's async ORM runs on."""
     assert isinstance(SyncToAsync.single_thread_executor, ThreadPoolExecutor)
     assert SyncToAsync.single_thread_executor._max_workers == 1
+
+
+def test_axes_is_locked_takes_a_bare_request_and_credentials():
+    """wall.moderation.page_moderator asks django-axes about a page's moderator with a bare
+    HttpRequest (REMOTE_ADDR only) and {"username": ...}: the proxy fills in the rest of what its
+    handlers read (`update_request`). Behaviour: tests/test_lockout.py (the page's actions)."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    assert list(inspect.signature(AxesProxyHandler.is_locked).parameters) == ["request", "credentials"]
+    assert "update_request" in calls_in(AxesProxyHandler.is_locked)

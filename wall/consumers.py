@@ -252,7 +252,8 @@ class WallConsumer(AsyncWebsocketConsumer):
         if session_key is None:
             raise moderation.FORBIDDEN  # no session at all: no database trip
         try:
-            await action(session_key=session_key, **arguments)
+            client = self.scope.get("client") or (None,)
+            await action(session_key=session_key, address=client[0], **arguments)
         except WallError as error:
             if error.code == "forbidden":
                 self.writer.moderator = False  # no more events for moderators either

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from importlib import import_module
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.db import transaction
@@ -237,10 +238,21 @@ def participant_delete(*, participant_ids: Iterable[int], by: Actor = ADMIN) -> 
 FORBIDDEN = WallError("forbidden", "Only a moderator logged in to the admin may do this.")
 
 
-def page_moderator(*, session_key: str | None) -> Actor:
+def locked_out() -> WallError:
+    minutes = -(-settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return WallError(
+        "locked_out",
+        f"Too many failed logins for this moderator or from this address: moderator actions are "
+        f"refused for {minutes:.0f} minutes after the last one.",
+    )
+
+
+def page_moderator(*, session_key: str | None, address: str | None = None) -> Actor:
     """The moderator behind a page's Django session, checked now: a live session of an active
     user holding `wall.moderate_post` (through a group, or as a superuser). Raises forbidden
-    otherwise (no session, logged out, password changed, permission taken away, user deactivated)."""
+    otherwise (no session, logged out, password changed, permission taken away, user deactivated),
+    and locked_out while django-axes locks out their username or the socket's `address` (the
+    admin login's rule: the page's actions ride on the same session)."""
     if not session_key:
         raise FORBIDDEN
     request = HttpRequest()
@@ -248,6 +260,10 @@ def page_moderator(*, session_key: str | None) -> Actor:
     user = get_user(request)  # Django's own check: the session's user, its backend and password hash
     if not (user.is_authenticated and user.is_active and user.has_perm(PERMISSION)):
         raise FORBIDDEN
+    # The login form's count, from the database (every process agrees): a public API of django-axes.
+    request.META["REMOTE_ADDR"] = address or ""
+    if AxesProxyHandler.is_locked(request, credentials={"username": user.get_username()}):
+        raise locked_out()
     return Actor.of(user, "page")
 
 
@@ -258,26 +274,28 @@ def _author_of(post_id: int) -> int:
     return author_id
 
 
-def page_hide(*, session_key: str | None, post_id: int, reason: str) -> list[int]:
+def page_hide(*, session_key: str | None, address: str | None = None, post_id: int, reason: str) -> list[int]:
     """A moderator hides a post from the page; raises forbidden unless page_moderator passes, or
     bad_request for a post that does not exist. An already hidden post stays as it is."""
-    by = page_moderator(session_key=session_key)
+    by = page_moderator(session_key=session_key, address=address)
     _author_of(post_id)
     return post_hide(post_ids=[post_id], by=by, reason=reason)
 
 
-def page_unhide(*, session_key: str | None, post_id: int) -> list[int]:
+def page_unhide(*, session_key: str | None, address: str | None = None, post_id: int) -> list[int]:
     """A moderator shows a hidden post again from the page (errors as page_hide)."""
-    by = page_moderator(session_key=session_key)
+    by = page_moderator(session_key=session_key, address=address)
     _author_of(post_id)
     return post_unhide(post_ids=[post_id], by=by)
 
 
-def page_ban(*, session_key: str | None, post_id: int, reason: str, duration: str) -> list[int]:
+def page_ban(
+    *, session_key: str | None, address: str | None = None, post_id: int, reason: str, duration: str
+) -> list[int]:
     """A moderator bans the author of post `post_id` for `duration` (a BAN_DURATIONS key).
 
     Raises forbidden, or bad_request for a post that does not exist."""
-    by = page_moderator(session_key=session_key)
+    by = page_moderator(session_key=session_key, address=address)
     author_id = _author_of(post_id)
     length = BAN_DURATIONS[duration]
     until = timezone.now() + length if length is not None else None
