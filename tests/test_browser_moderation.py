@@ -44,7 +44,7 @@ user.groups.add(group)
 
 @pytest.fixture(scope="module")
 def wall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wall]:
-    wall = start_wall(tmp_path_factory.mktemp("moderation"))
+    wall = start_wall(tmp_path_factory.mktemp("moderation"), WALL_REPORT_THRESHOLD="2")
     subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", MAKE_MODERATOR],
         cwd=ROOT,
@@ -156,6 +156,42 @@ def test_a_timed_ban_ends_and_the_author_posts_again_without_reloading(browser: 
     send(author, "Calmer now")
     expect(posts(moderator, "Calmer now")).to_have_count(1)
     for page in (moderator, author):
+        page.context.close()
+
+
+def report(page: Page, post_text: str, reason: str = "spam") -> None:
+    posts(page, post_text).get_by_role("button", name="Report").click()
+    dialog = page.locator("#report-dialog")
+    dialog.get_by_label("Why").select_option(reason)
+    dialog.get_by_role("button", name="Report").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_reports_cross_the_threshold_and_the_post_is_hidden_everywhere(browser: Browser, wall: Wall):
+    moderator = moderator_page(browser, wall)
+    author = open_wall(browser, wall.url)
+    choose_name(author, "Shouter")
+    first, second, reader = (open_wall(browser, wall.url) for _ in range(3))
+    choose_name(first, "Ann")
+    choose_name(second, "Ben")
+    just_read(reader)
+    send(author, "ALL CAPS FOREVER")
+    expect(posts(author, "ALL CAPS FOREVER").get_by_role("button", name="Report")).to_have_count(0)  # own
+    expect(posts(reader, "ALL CAPS FOREVER").get_by_role("button", name="Report")).to_have_count(0)  # no name
+    report(first, "ALL CAPS FOREVER")
+    expect(posts(first, "ALL CAPS FOREVER").locator(".report-done")).to_have_text("Reported")
+    expect(moderator.locator("#mod-reports")).to_have_text("1 reported")
+    expect(posts(reader, "ALL CAPS FOREVER")).to_have_count(1)
+    report(second, "ALL CAPS FOREVER", "abuse")
+    for page in (reader, first, author):
+        expect(posts(page, "ALL CAPS FOREVER")).to_have_count(0)
+    expect(author.locator("#toasts")).to_contain_text(
+        "Your post is hidden until a moderator looks at it: reported by 2 people"
+    )
+    hidden = posts(moderator, "ALL CAPS FOREVER")
+    expect(hidden.locator(".mod-hidden-note")).to_have_text("Hidden by the wall: reported by 2 people")
+    shot(moderator, "moderator-reported.png")
+    for page in (moderator, author, first, second, reader):
         page.context.close()
 
 

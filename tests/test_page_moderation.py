@@ -86,7 +86,11 @@ async def test_a_moderator_hides_a_post_and_every_wall_follows(sockets, moderato
     await moderator.send("hide", {"id": post["id"], "reason": "spam"})
     assert await reader.receive_next("message_deleted") == {"id": post["id"]}
     assert await alice.receive_next("message_deleted") == {"id": post["id"]}
-    assert await alice.receive_next("message_hidden") == {"id": post["id"], "reason": "spam"}
+    assert await alice.receive_next("message_hidden") == {
+        "id": post["id"],
+        "reason": "spam",
+        "by": "moderator",
+    }
     hidden = await moderator.receive_next("post_hidden")
     assert hidden == {"message": post, "hidden_by": "mod", "reason": "spam"}
     assert await reader.nothing_more() and await moderator.nothing_more()  # no greyed copy for readers

@@ -45,7 +45,7 @@ def test_a_hide_and_a_ban_from_one_process_reach_the_other(two_servers):
     post = reader.receive_next("message")["message"]
     here.send("hide", {"id": post["id"], "reason": "spam"})
     assert reader.receive_next("message_deleted") == {"id": post["id"]}
-    assert author.receive_next("message_hidden") == {"id": post["id"], "reason": "spam"}
+    assert author.receive_next("message_hidden") == {"id": post["id"], "reason": "spam", "by": "moderator"}
     assert there.receive_next("post_hidden")["hidden_by"] == "mod"
     here.send("ban", {"id": post["id"], "reason": "spam", "duration": "1d"})
     error = author.receive_next("error")
@@ -63,3 +63,31 @@ def test_a_non_moderator_on_another_process_is_forbidden(two_servers):
     for kind in ("hide", "unhide", "ban"):
         staff.send(kind, {"id": post["id"]})
         assert staff.receive_next("error")["code"] == "forbidden"
+
+
+@pytest.fixture
+def two_servers_threshold_two(test_database_url, tmp_path):
+    env = {**shared_redis_env(test_database_url), "WALL_REPORT_THRESHOLD": "2"}
+    with running_servers(2, env, tmp_path) as servers:
+        yield servers
+
+
+def test_reports_on_both_processes_cross_the_threshold_together(two_servers_threshold_two):
+    first, second = two_servers_threshold_two
+    watcher = CookieClient(first.ws_url, session_cookie_of(moderator_user("mod")))
+    assert watcher.receive_type("moderator")["reports"] == 0
+    author, ann, ben = WallClient(first.ws_url), WallClient(first.ws_url), WallClient(second.ws_url)
+    author.join(username="Alice")
+    ann.join(username="Ann")
+    ben.join(username="Ben")
+    author.send("message", {"content": "reported twice", "client_id": "c-1"})
+    post = ben.receive_next("message")["message"]
+    ann.send("report", {"id": post["id"], "reason": "spam"})
+    assert ann.receive_next("reported") == {"id": post["id"]}
+    assert watcher.receive_next("reports") == {"open": 1}
+    ben.send("report", {"id": post["id"], "reason": "abuse"})
+    assert ann.receive_next("message_deleted") == {"id": post["id"]}
+    assert author.receive_next("message_hidden")["by"] == "wall"
+    assert watcher.receive_next("post_hidden")["reason"] == "reported by 2 people"
+    ben.send("report", {"id": post["id"], "reason": "abuse"})
+    assert ben.receive_next("error")["code"] == "bad_request"  # hidden now: nothing left to report

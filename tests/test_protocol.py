@@ -37,6 +37,10 @@ def refused(text: str) -> WallError:
         ({"type": "ping"}, protocol.Ping()),
         ({"type": "hide", "data": {"id": "7", "reason": " spam "}}, protocol.Hide(post_id=7, reason="spam")),
         ({"type": "unhide", "data": {"id": 7}}, protocol.Unhide(post_id=7)),
+        (
+            {"type": "report", "data": {"id": "7", "reason": "abuse", "text": " rude "}},
+            protocol.Report(post_id=7, reason="abuse", text="rude"),
+        ),
         ({"type": "ban", "data": {"id": "7"}}, protocol.Ban(post_id=7, reason="", duration="forever")),
         (
             {"type": "ban", "data": {"id": "7", "reason": "abuse", "duration": "1d"}},
@@ -60,6 +64,7 @@ def test_the_client_types_are_those_the_parser_knows():
         "hide",
         "unhide",
         "ban",
+        "report",
     } == protocol.CLIENT_TYPES
 
 

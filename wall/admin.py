@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.forms import ModelForm
@@ -12,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from . import moderation
-from .models import ModerationAction, Participant, Post
+from .models import ModerationAction, Participant, Post, Report, ReportedPost
 
 
 def _ids(queryset: QuerySet) -> list[int]:
@@ -236,3 +238,94 @@ class ModerationActionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: ModerationAction | None = None) -> bool:
         return False  # A trail that moderators could edit would prove nothing.
+
+
+@admin.action(description="Hide selected posts", permissions=["change"])
+def hide_reported(modeladmin: ReportedPostAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    hidden = moderation.post_hide(post_ids=_ids(queryset), by=_by(request))
+    modeladmin.message_user(request, f"Hid {_plural(len(hidden), 'post')}.", messages.SUCCESS)
+
+
+@admin.action(description="Show selected posts again (reports settled)", permissions=["change"])
+def unhide_reported(modeladmin: ReportedPostAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    shown = moderation.post_unhide(post_ids=_ids(queryset), by=_by(request))
+    modeladmin.message_user(request, f"Unhid {_plural(len(shown), 'post')}.", messages.SUCCESS)
+
+
+@admin.action(
+    description="Dismiss the reports of selected posts (leave them as they are)", permissions=["change"]
+)
+def dismiss_reports(modeladmin: ReportedPostAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    settled = moderation.post_reports_dismiss(post_ids=_ids(queryset), by=_by(request))
+    modeladmin.message_user(
+        request, f"Settled the reports of {_plural(len(settled), 'post')}.", messages.SUCCESS
+    )
+
+
+class ReportInline(admin.TabularInline):
+    model = Report
+    fields = ["created_at", "reporter", "reason", "text"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Post | None = None) -> bool:
+        return False
+
+
+@admin.register(ReportedPost)
+class ReportedPostAdmin(admin.ModelAdmin):
+    """The "Reported" queue: posts readers reported, the most reported first; every decision goes
+    through wall.moderation."""
+
+    list_display = [
+        "id",
+        "excerpt",
+        "author_link",
+        "report_total",
+        "reasons",
+        "is_hidden",
+        "hidden_by",
+        "reviewed_at",
+    ]
+    list_display_links = ["id", "excerpt"]
+    list_filter = ["is_hidden"]
+    fields = [
+        "author_link",
+        "created_at",
+        "content",
+        "is_hidden",
+        "hidden_by",
+        "hidden_reason",
+        "reviewed_at",
+    ]
+    readonly_fields = fields
+    inlines = [ReportInline]
+    actions = [hide_reported, unhide_reported, dismiss_reports]
+    excerpt = PostAdmin.excerpt
+    author_link = PostAdmin.author_link
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ReportedPost]:
+        return (
+            super()
+            .get_queryset(request)
+            .filter(reports__isnull=False)
+            .annotate(report_count=Count("reports", distinct=True))
+            .select_related("author")
+            .order_by("-report_count", "-id")
+        )
+
+    @admin.display(description="reports", ordering="report_count")
+    def report_total(self, post: ReportedPost) -> int:
+        return post.report_count
+
+    @admin.display(description="reasons")
+    def reasons(self, post: ReportedPost) -> str:
+        counts = Counter(post.reports.values_list("reason", flat=True))
+        return ", ".join(f"{reason} {count}" for reason, count in counts.most_common())
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ReportedPost | None = None) -> bool:
+        return False  # Deleting goes through the posts list, which tells every wall.

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from . import metrics, moderation, protocol, selectors, services
+from . import metrics, moderation, protocol, reports, selectors, services
 from .dashboard import watchers
 from .db import database_sync_to_async
 from .errors import WallError
@@ -44,6 +44,7 @@ moderator_view = database_sync_to_async(moderation.moderator_view)
 page_hide = database_sync_to_async(moderation.page_hide)
 page_unhide = database_sync_to_async(moderation.page_unhide)
 page_ban = database_sync_to_async(moderation.page_ban)
+report_create = database_sync_to_async(reports.report_create)
 
 
 class WallConsumer(AsyncWebsocketConsumer):
@@ -246,6 +247,15 @@ class WallConsumer(AsyncWebsocketConsumer):
             page_ban, post_id=command.post_id, reason=command.reason, duration=command.duration
         )
 
+    async def _on_report(self, command: protocol.Report) -> None:
+        user = self._require_join()
+        # A report flood: only recorded reports count (a refused one gives its hit back).
+        async with throttled(scope="report", subject=str(user.id), rate=configured_rate("WALL_REPORT_RATE")):
+            await report_create(
+                reporter_id=user.id, post_id=command.post_id, reason=command.reason, text=command.text
+            )
+        await self._send_frame(protocol.reported_event(command.post_id))
+
     async def _moderate(self, action, **arguments) -> None:
         """A moderator's action from the page; wall.moderation checks the session every time."""
         session_key = self._session_key()
@@ -269,6 +279,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         protocol.Hide: _on_hide,
         protocol.Unhide: _on_unhide,
         protocol.Ban: _on_ban,
+        protocol.Report: _on_report,
     }
 
     # --- helpers -------------------------------------------------------------------------------

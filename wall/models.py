@@ -53,6 +53,9 @@ class Post(models.Model):
     # Who hid it and why, shown to moderators on the page (greyed) and in the admin.
     hidden_by = models.CharField(max_length=150, blank=True)
     hidden_reason = models.CharField(max_length=200, blank=True)
+    # When a moderator last decided on it (hid or showed it): reports before then are settled, and
+    # readers' reports no longer hide it by themselves (wall.reports).
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -95,6 +98,33 @@ class Image(models.Model):
         return f"image #{self.pk} ({self.width}x{self.height}) by {self.uploader_id}"
 
 
+class Report(models.Model):
+    """A reader's report of a post: one per participant per post (wall.reports)."""
+
+    REASONS = [("spam", "spam"), ("abuse", "abuse"), ("other", "other")]
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=10, choices=REASONS)
+    text = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["post", "reporter"], name="report_one_per_person")]
+
+    def __str__(self) -> str:
+        return f"{self.reporter} reported #{self.post_id}: {self.reason}"
+
+
+class ReportedPost(Post):
+    """The admin's "Reported" queue: posts with reports, the most reported first (wall.admin)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "reported post"
+
+
 class ModerationAction(models.Model):
     """The audit trail: one row per moderation action on one post or participant, from the page,
     the admin or the wall itself (a report threshold). Targets are kept as plain values, so the row
@@ -103,6 +133,7 @@ class ModerationAction(models.Model):
     ACTIONS = [
         ("hide", "hide"),
         ("unhide", "unhide"),
+        ("dismiss", "dismiss reports"),
         ("delete", "delete post"),
         ("ban", "ban"),
         ("unban", "unban"),

@@ -25,7 +25,7 @@ from django.utils import timezone
 from . import errors, protocol, selectors
 from .errors import WallError
 from .live.bridge import MODERATORS, OTHERS, broadcast_on_commit
-from .models import ModerationAction, Participant, Post
+from .models import ModerationAction, Participant, Post, Report
 
 REMOVED = WallError("invalid_token", "A moderator removed this name; choose a name again.")
 PERMISSION = "wall.moderate_post"
@@ -96,15 +96,27 @@ def _locked_ids(queryset) -> list[int]:
     return list(queryset.select_for_update().order_by("pk").values_list("pk", flat=True))
 
 
-def post_hide(*, post_ids: Iterable[int], by: Actor = ADMIN, reason: str = "") -> list[int]:
-    """Hide the visible posts among `post_ids`; returns the ids hidden.
+def reports_changed() -> None:
+    """After commit, moderators' sockets get the count of posts with open reports (`reports`);
+    called when it may have changed (a report, a decision on a reported post)."""
+    broadcast_on_commit([protocol.reports_event(selectors.open_report_count())], audience=MODERATORS)
+
+
+def post_hide(
+    *, post_ids: Iterable[int], by: Actor = ADMIN, reason: str = "", review: bool = True
+) -> list[int]:
+    """Hide the visible posts among `post_ids`; returns the ids hidden. A moderator's hide
+    (`review`) settles the posts' reports; the wall's own (reports) leaves them for a moderator.
 
     After commit: `message_deleted` to every socket but moderators', `post_hidden` (the post, who
     hid it and why) to moderators', and `message_hidden` (id and reason) to each author's own."""
     with transaction.atomic():
         posts = _locked(Post.objects.filter(pk__in=list(post_ids), is_hidden=False))
         hidden = [post.pk for post in posts]
-        Post.objects.filter(pk__in=hidden).update(is_hidden=True, hidden_by=by.name, hidden_reason=reason)
+        changes = {"reviewed_at": timezone.now()} if review else {}
+        Post.objects.filter(pk__in=hidden).update(
+            is_hidden=True, hidden_by=by.name, hidden_reason=reason, **changes
+        )
         for post in posts:
             _record(by, "hide", post=post, reason=reason)
         broadcast_on_commit([protocol.message_deleted_event(pk) for pk in hidden], audience=OTHERS)
@@ -117,8 +129,11 @@ def post_hide(*, post_ids: Iterable[int], by: Actor = ADMIN, reason: str = "") -
         )
         for post in posts:
             broadcast_on_commit(
-                [protocol.message_hidden_event(post.pk, reason)], only_user=str(post.author_id)
+                [protocol.message_hidden_event(post.pk, reason, by_wall=by.source == "wall")],
+                only_user=str(post.author_id),
             )
+        if review and Report.objects.filter(post_id__in=hidden).exists():
+            reports_changed()
     return hidden
 
 
@@ -127,13 +142,29 @@ def post_unhide(*, post_ids: Iterable[int], by: Actor = ADMIN) -> list[int]:
     with transaction.atomic():
         posts = _locked(Post.objects.filter(pk__in=list(post_ids), is_hidden=True))
         shown = [post.pk for post in posts]
-        Post.objects.filter(pk__in=shown).update(is_hidden=False, hidden_by="", hidden_reason="")
+        Post.objects.filter(pk__in=shown).update(
+            is_hidden=False, hidden_by="", hidden_reason="", reviewed_at=timezone.now()
+        )
         for post in posts:
             _record(by, "unhide", post=post)
         broadcast_on_commit(
             [protocol.message_event(post) for post in selectors.post_payloads(post_ids=shown)]
         )
+        if Report.objects.filter(post_id__in=shown).exists():
+            reports_changed()
     return shown
+
+
+def post_reports_dismiss(*, post_ids: Iterable[int], by: Actor = ADMIN) -> list[int]:
+    """A moderator looked at reported posts and leaves them as they are: their reports are settled
+    (and a post the reports hid stays hidden until unhidden). Returns the ids."""
+    with transaction.atomic():
+        posts = _locked(Post.objects.filter(pk__in=list(post_ids)))
+        Post.objects.filter(pk__in=[post.pk for post in posts]).update(reviewed_at=timezone.now())
+        for post in posts:
+            _record(by, "dismiss", post=post)
+        reports_changed()
+    return [post.pk for post in posts]
 
 
 def post_delete(*, post_ids: Iterable[int], by: Actor = ADMIN) -> list[int]:
@@ -309,4 +340,8 @@ def moderator_view(*, session_key: str | None) -> dict[str, Any] | None:
         by = page_moderator(session_key=session_key)
     except WallError:
         return None
-    return protocol.moderator_event(by.name, hidden=selectors.hidden_posts(limit=settings.WALL_HISTORY_LIMIT))
+    return protocol.moderator_event(
+        by.name,
+        hidden=selectors.hidden_posts(limit=settings.WALL_HISTORY_LIMIT),
+        reports=selectors.open_report_count(),
+    )

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Lower, TruncMinute
 from django.utils import timezone
 
@@ -123,6 +123,16 @@ def hidden_posts(*, limit: int) -> list[dict[str, Any]]:
         protocol.hidden_item(post_payload(post), hidden_by=post.hidden_by, reason=post.hidden_reason)
         for post in reversed(rows)
     ]
+
+
+def open_report_count() -> int:
+    """Posts with reports no moderator has settled: made after its last decision (Post.reviewed_at)."""
+    return (
+        Post.objects.filter(reports__isnull=False)
+        .filter(Q(reviewed_at__isnull=True) | Q(reports__created_at__gt=F("reviewed_at")))
+        .distinct()
+        .count()
+    )
 
 
 def participant_with_username(username: str) -> QuerySet[Participant]:

@@ -297,6 +297,10 @@ WALL_DUPLICATE_RATE = env("WALL_DUPLICATE_RATE", "3/1m")
 WALL_SOCKETS_PER_IP = env_int("WALL_SOCKETS_PER_IP", 20)
 WALL_NAME_RATE = env("WALL_NAME_RATE", "30/1h")
 WALL_JOIN_RATE = "10/1m"
+# Readers' reports (wall/reports.py): this many distinct people hide a post until a moderator
+# decides; reports per person, same format as WALL_POST_RATE (only recorded reports count).
+WALL_REPORT_THRESHOLD = env_int("WALL_REPORT_THRESHOLD", 5)
+WALL_REPORT_RATE = env("WALL_REPORT_RATE", "10/1h")
 # Presence: sockets refresh every HEARTBEAT seconds; a socket not refreshed for TTL seconds is gone.
 # The page pings after this many quiet seconds and takes the socket for dead if no frame follows
 # within WALL_PONG_WITHIN seconds (keep the ping under the proxy's idle timeout).

@@ -75,7 +75,18 @@ class Ban:
     duration: str
 
 
-Command = Join | SendMessage | Typing | Read | History | Ping | Hide | Unhide | Ban
+@dataclass(frozen=True)
+class Report:
+    """A reader reports a post: `reason` is "spam", "abuse" or "other", `text` optional."""
+
+    kind: ClassVar[str] = "report"
+    post_id: int
+    reason: str
+    text: str
+
+
+Command = Join | SendMessage | Typing | Read | History | Ping | Hide | Unhide | Ban | Report
+REPORT_REASONS = ("spam", "abuse", "other")
 BAN_DURATIONS = ("1h", "1d", "forever")
 REASON_MAX = 200
 
@@ -201,6 +212,15 @@ def _parse_ban(data: dict) -> Ban:
     return Ban(post_id=_id(data, "id", required=True), reason=_reason(data), duration=duration)
 
 
+def _parse_report(data: dict) -> Report:
+    post_id = _id(data, "id", required=True)
+    reason = data.get("reason")
+    if reason not in REPORT_REASONS:
+        raise WallError("bad_request", f'"reason" must be one of {", ".join(REPORT_REASONS)}.')
+    text = (_optional_str(data, "text", REASON_MAX) or "").strip()
+    return Report(post_id=post_id, reason=reason, text=text)
+
+
 _PARSERS = {
     "join": _parse_join,
     "message": _parse_message,
@@ -211,5 +231,6 @@ _PARSERS = {
     "hide": lambda data: Hide(post_id=_id(data, "id", required=True), reason=_reason(data)),
     "unhide": lambda data: Unhide(post_id=_id(data, "id", required=True)),
     "ban": _parse_ban,
+    "report": _parse_report,
 }
 CLIENT_TYPES = frozenset(_PARSERS)  # every frame type a client may send

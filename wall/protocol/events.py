@@ -98,9 +98,20 @@ def hidden_item(post: dict, *, hidden_by: str, reason: str) -> dict[str, Any]:
     return {"message": post, "hidden_by": hidden_by, "reason": reason}
 
 
-def moderator_event(username: str, *, hidden: list[dict]) -> dict:
-    """To a moderator's socket on connect: who they are and the latest hidden posts (hidden_item)."""
-    return event("moderator", {"username": username, "hidden": hidden})
+def moderator_event(username: str, *, hidden: list[dict], reports: int) -> dict:
+    """To a moderator's socket on connect: who they are, the latest hidden posts (hidden_item) and
+    how many posts have open reports."""
+    return event("moderator", {"username": username, "hidden": hidden, "reports": reports})
+
+
+def reports_event(open_count: int) -> dict:
+    """To moderators' sockets: how many posts have reports no moderator has settled."""
+    return event("reports", {"open": open_count})
+
+
+def reported_event(post_id: int | str) -> dict:
+    """To the reporting socket: its report of this post is recorded."""
+    return event("reported", {"id": str(post_id)})
 
 
 def post_hidden_event(post: dict, *, hidden_by: str, reason: str) -> dict:
@@ -108,9 +119,11 @@ def post_hidden_event(post: dict, *, hidden_by: str, reason: str) -> dict:
     return event("post_hidden", hidden_item(post, hidden_by=hidden_by, reason=reason))
 
 
-def message_hidden_event(post_id: int | str, reason: str) -> dict:
-    """To the author's own sockets: a moderator (or the wall) hid their post, and why."""
-    return event("message_hidden", {"id": str(post_id), "reason": reason})
+def message_hidden_event(post_id: int | str, reason: str, *, by_wall: bool = False) -> dict:
+    """To the author's own sockets: a moderator (or, `by_wall`, readers' reports) hid their post, and why."""
+    return event(
+        "message_hidden", {"id": str(post_id), "reason": reason, "by": "wall" if by_wall else "moderator"}
+    )
 
 
 def user_banned_event(user_id: int | str, username: str, *, reason: str, until: datetime | None) -> dict:

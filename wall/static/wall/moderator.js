@@ -25,12 +25,20 @@ export class ModeratorTools {
   }
 
   /** The `moderator` event: this page belongs to a moderator. */
-  start({ username, hidden }) {
+  start({ username, hidden, reports }) {
     this.active = true;
     this.ui.badge.hidden = false;
     this.ui.name.textContent = typeof username === "string" ? username : "";
+    this.reportCount(reports);
     for (const item of Array.isArray(hidden) ? hidden : []) this.postHidden(item);
     this.decorateAll();
+  }
+
+  /** The live count of posts with reports to decide (`reports`, and on connect). */
+  reportCount(count) {
+    const shown = Number.isInteger(count) && count > 0;
+    this.ui.reports.hidden = !shown;
+    this.ui.reports.textContent = shown ? `${count} reported` : "";
   }
 
   /** `post_hidden`: show the post greyed, with who hid it and why. */

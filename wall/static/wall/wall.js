@@ -12,6 +12,7 @@ import { Notifier } from "./notify.js";
 import { PendingPosts } from "./pending.js";
 import { People, peopleDrawer } from "./people.js";
 import { Receipts } from "./receipts.js";
+import { ReportButtons } from "./report.js";
 import { refreshTimes } from "./render.js";
 import { WallSocket } from "./socket.js";
 import { ConnectionStatus } from "./status.js";
@@ -147,6 +148,7 @@ const moderator = new ModeratorTools({
   ui: {
     badge: $("mod-badge"),
     name: $("mod-name"),
+    reports: $("mod-reports"),
     posts: $("posts"),
     dialog: $("mod-dialog"),
     form: $("mod-form"),
@@ -160,6 +162,20 @@ const moderator = new ModeratorTools({
   feed,
   send: (type, data) => socket.send(type, data),
   toast: (text) => toasts.show(text),
+});
+
+const reportButtons = new ReportButtons({
+  ui: {
+    posts: $("posts"),
+    dialog: $("report-dialog"),
+    form: $("report-form"),
+    post: $("report-dialog-post"),
+    reason: $("report-reason"),
+    text: $("report-text"),
+  },
+  send: (type, data) => socket.send(type, data),
+  toast: (text) => toasts.show(text),
+  canReport: () => membership.joined,
 });
 
 const intake = new PostIntake({
@@ -248,6 +264,7 @@ const handlers = {
     pending.renameAuthor(data.username);
     pending.renderAll();
     pending.flush();
+    reportButtons.decorateAll();
     receipts.scheduleRead();
     receipts.scheduleSeenBy();
   },
@@ -260,7 +277,9 @@ const handlers = {
   },
 
   message_hidden(data) {
-    toasts.show(`A moderator hid your post${data.reason ? `: ${data.reason}` : "."}`);
+    const why = data.reason ? `: ${data.reason}` : ".";
+    if (data.by === "wall") toasts.show(`Your post is hidden until a moderator looks at it${why}`);
+    else toasts.show(`A moderator hid your post${why}`);
   },
 
   moderator(data) {
@@ -275,6 +294,15 @@ const handlers = {
 
   user_banned(data) {
     moderator.userBanned(data);
+  },
+
+  reports(data) {
+    moderator.reportCount(data.open);
+  },
+
+  reported(data) {
+    reportButtons.done(data.id);
+    toasts.show("Thank you: the moderators will look at it.");
   },
 
   message_deleted(data) {
@@ -312,6 +340,7 @@ const handlers = {
   error(data) {
     if (data.code === "banned") membership.setBanned(data);
     if (data.code === "forbidden") moderator.stop();
+    if (data.code === "already_reported") reportButtons.done(data.id);
     if (data.code === "invalid_token" && !membership.joining) membership.lost(data.message); // The name was removed.
     if (data.client_id != null && pending.fail(data)) {
       if (data.code === "not_joined") membership.rejoin();
