@@ -82,6 +82,7 @@ async def test_the_frame_has_every_part_even_on_an_empty_wall(store):
         "posts_per_minute",
         "posts_last_hour",
         "reports_open",
+        "held",
         "problems",
     }
-    assert data["reports_open"] == 0
+    assert data["reports_open"] == 0 and data["held"] == 0

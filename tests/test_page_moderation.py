@@ -170,6 +170,7 @@ COMMANDS = [
     ("hide", {"reason": "spam"}),
     ("unhide", {}),
     ("ban", {"reason": "abuse", "duration": "1h"}),
+    ("approve", {}),
 ]
 
 
@@ -241,6 +242,8 @@ async def test_a_moderator_whose_permission_went_gets_no_more_moderator_events(s
         ("ban", {"id": "1", "duration": None}),
         ("ban", {"id": "999999", "duration": "1h"}),
         ("ban", {"duration": "1h"}),
+        ("approve", {}),
+        ("approve", {"id": "999999"}),
     ],
 )
 async def test_a_moderators_malformed_action_is_bad_request(sockets, moderator, kind, data):

@@ -91,3 +91,27 @@ def test_reports_on_both_processes_cross_the_threshold_together(two_servers_thre
     assert watcher.receive_next("post_hidden")["reason"] == "reported by 2 people"
     ben.send("report", {"id": post["id"], "reason": "abuse"})
     assert ben.receive_next("error")["code"] == "bad_request"  # hidden now: nothing left to report
+
+
+@pytest.fixture
+def two_premoderated_servers(test_database_url, tmp_path):
+    env = {**shared_redis_env(test_database_url), "WALL_PREMODERATION": "1"}
+    with running_servers(2, env, tmp_path) as servers:
+        yield servers
+
+
+def test_a_post_held_on_one_process_is_approved_on_the_other(two_premoderated_servers):
+    first, second = two_premoderated_servers
+    watcher = CookieClient(second.ws_url, session_cookie_of(moderator_user("mod")))
+    assert watcher.receive_type("moderator")["held"] == []
+    author = WallClient(first.ws_url)
+    author.join(username="Alice")
+    reader = WallClient(second.ws_url)
+    author.send("message", {"content": "may I?", "client_id": "c-1"})
+    held = author.receive_next("message_held")["message"]
+    assert watcher.receive_next("held")["message"] == held
+    watcher.send("approve", {"id": held["id"]})
+    assert reader.receive_next("message_deleted") == {"id": held["id"]}
+    shown = reader.receive_next("message")["message"]
+    assert shown["content"] == "may I?" and int(shown["id"]) > int(held["id"])
+    assert author.receive_next("message")["message"] == shown

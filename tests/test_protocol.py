@@ -37,6 +37,7 @@ def refused(text: str) -> WallError:
         ({"type": "ping"}, protocol.Ping()),
         ({"type": "hide", "data": {"id": "7", "reason": " spam "}}, protocol.Hide(post_id=7, reason="spam")),
         ({"type": "unhide", "data": {"id": 7}}, protocol.Unhide(post_id=7)),
+        ({"type": "approve", "data": {"id": "7"}}, protocol.Approve(post_id=7)),
         (
             {"type": "report", "data": {"id": "7", "reason": "abuse", "text": " rude "}},
             protocol.Report(post_id=7, reason="abuse", text="rude"),
@@ -65,6 +66,7 @@ def test_the_client_types_are_those_the_parser_knows():
         "unhide",
         "ban",
         "report",
+        "approve",
     } == protocol.CLIENT_TYPES
 
 

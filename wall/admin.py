@@ -42,11 +42,17 @@ def unhide_posts(modeladmin: PostAdmin, request: HttpRequest, queryset: QuerySet
     modeladmin.message_user(request, f"Unhid {_plural(len(shown), 'post')}.", messages.SUCCESS)
 
 
+@admin.action(description="Approve selected held posts (shown on every open wall)", permissions=["change"])
+def approve_posts(modeladmin: PostAdmin, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+    approved = moderation.post_approve(post_ids=_ids(queryset.order_by("pk")), by=_by(request))
+    modeladmin.message_user(request, f"Approved {_plural(len(approved), 'post')}.", messages.SUCCESS)
+
+
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
     list_display = ["id", "thumbnail", "excerpt", "author_link", "created_at", "is_hidden", "hidden_by"]
     list_display_links = ["id", "excerpt"]
-    list_filter = ["is_hidden", "created_at"]
+    list_filter = ["is_held", "is_hidden", "created_at"]
     search_fields = ["content", "author__username"]
     date_hierarchy = "created_at"
     list_select_related = ["author", "image"]
@@ -71,7 +77,7 @@ class PostAdmin(admin.ModelAdmin):
         "hidden_reason",
     ]
     ordering = ["-id"]
-    actions = [hide_posts, unhide_posts]
+    actions = [approve_posts, hide_posts, unhide_posts]
 
     @admin.display(description="content")
     def excerpt(self, post: Post) -> str:
@@ -155,6 +161,24 @@ def _ban_for(
     )
 
 
+@admin.action(
+    description="Trust selected participants (their posts skip the held queue)", permissions=["change"]
+)
+def trust_participants(modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    changed = moderation.participant_trust(participant_ids=_ids(queryset), trusted=True, by=_by(request))
+    modeladmin.message_user(
+        request, f"Now trusting {_plural(len(changed), 'participant')}.", messages.SUCCESS
+    )
+
+
+@admin.action(description="Stop trusting selected participants", permissions=["change"])
+def untrust_participants(modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    changed = moderation.participant_trust(participant_ids=_ids(queryset), trusted=False, by=_by(request))
+    modeladmin.message_user(
+        request, f"No longer trusting {_plural(len(changed), 'participant')}.", messages.SUCCESS
+    )
+
+
 @admin.action(description="Unban selected participants", permissions=["change"])
 def unban_participants(modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet) -> None:
     unbanned = moderation.participant_unban(participant_ids=_ids(queryset), by=_by(request))
@@ -164,7 +188,8 @@ def unban_participants(modeladmin: ParticipantAdmin, request: HttpRequest, query
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
     list_display = ["username", "post_count", "created_at", "last_seen_at", "is_banned", "banned_until"]
-    list_filter = ["is_banned"]
+    list_display += ["is_trusted"]
+    list_filter = ["is_banned", "is_trusted"]
     search_fields = ["username"]
     # The name belongs to whoever holds its token; only the ban changes here, through wall.moderation.
     fields = [
@@ -192,6 +217,8 @@ class ParticipantAdmin(admin.ModelAdmin):
         ban_participants_for_a_day,
         ban_participants_and_hide_posts,
         unban_participants,
+        trust_participants,
+        untrust_participants,
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:

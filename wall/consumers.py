@@ -45,6 +45,8 @@ page_hide = database_sync_to_async(moderation.page_hide)
 page_unhide = database_sync_to_async(moderation.page_unhide)
 page_ban = database_sync_to_async(moderation.page_ban)
 report_create = database_sync_to_async(reports.report_create)
+page_approve = database_sync_to_async(moderation.page_approve)
+held_posts = database_sync_to_async(selectors.held_posts)
 
 
 class WallConsumer(AsyncWebsocketConsumer):
@@ -189,6 +191,10 @@ class WallConsumer(AsyncWebsocketConsumer):
         self.user = claim
         await participant_touch(participant_id=claim.id)
         await self._send_frame(protocol.welcome_event(claim.id, claim.username, claim.token))
+        if settings.WALL_PREMODERATION:
+            # Its own posts still waiting for a moderator: the page shows them as such.
+            for post in await held_posts(author_id=claim.id):
+                await self._send_frame(protocol.message_held_event(post))
         if announce:
             await broadcast(protocol.user_joined_event(claim.id, claim.username), skip_user=user_id)
 
@@ -206,7 +212,11 @@ class WallConsumer(AsyncWebsocketConsumer):
                     image_id=command.image_id,
                 )
             hit.counts = result.created
-        if result.hidden:
+        if result.held:
+            # Waiting for a moderator: its author's sockets are told (directly, for a resend).
+            if not result.created or not group_member().live:
+                await self._send_frame(protocol.message_held_event(result.post))
+        elif result.hidden:
             # A resend of a post a moderator hid meanwhile: the page drops its pending copy.
             await self._send_frame(protocol.message_deleted_event(result.post["id"]))
         elif not result.created or not group_member().live:
@@ -247,6 +257,9 @@ class WallConsumer(AsyncWebsocketConsumer):
             page_ban, post_id=command.post_id, reason=command.reason, duration=command.duration
         )
 
+    async def _on_approve(self, command: protocol.Approve) -> None:
+        await self._moderate(page_approve, post_id=command.post_id)
+
     async def _on_report(self, command: protocol.Report) -> None:
         user = self._require_join()
         # A report flood: only recorded reports count (a refused one gives its hit back).
@@ -280,6 +293,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         protocol.Unhide: _on_unhide,
         protocol.Ban: _on_ban,
         protocol.Report: _on_report,
+        protocol.Approve: _on_approve,
     }
 
     # --- helpers -------------------------------------------------------------------------------

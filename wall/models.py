@@ -26,6 +26,8 @@ class Participant(models.Model):
     # A timed ban ends by itself at this time; None with is_banned is for good (wall.moderation.ban_of).
     banned_until = models.DateTimeField(null=True, blank=True)
     ban_reason = models.CharField(max_length=200, blank=True)
+    # With WALL_PREMODERATION, a trusted participant's posts skip the held queue.
+    is_trusted = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -56,6 +58,9 @@ class Post(models.Model):
     # When a moderator last decided on it (hid or showed it): reports before then are settled, and
     # readers' reports no longer hide it by themselves (wall.reports).
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # With WALL_PREMODERATION: saved hidden (is_hidden too, so every reader's query leaves it out)
+    # until a moderator approves it (wall.premoderation).
+    is_held = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-id"]
@@ -134,6 +139,9 @@ class ModerationAction(models.Model):
         ("hide", "hide"),
         ("unhide", "unhide"),
         ("dismiss", "dismiss reports"),
+        ("approve", "approve held post"),
+        ("trust", "trust"),
+        ("untrust", "stop trusting"),
         ("delete", "delete post"),
         ("ban", "ban"),
         ("unban", "unban"),

@@ -25,7 +25,7 @@ from django.utils import timezone
 from . import errors, protocol, selectors
 from .errors import WallError
 from .live.bridge import MODERATORS, OTHERS, broadcast_on_commit
-from .models import ModerationAction, Participant, Post, Report
+from .models import Image, ModerationAction, Participant, Post, Report
 
 REMOVED = WallError("invalid_token", "A moderator removed this name; choose a name again.")
 PERMISSION = "wall.moderate_post"
@@ -111,11 +111,12 @@ def post_hide(
     After commit: `message_deleted` to every socket but moderators', `post_hidden` (the post, who
     hid it and why) to moderators', and `message_hidden` (id and reason) to each author's own."""
     with transaction.atomic():
-        posts = _locked(Post.objects.filter(pk__in=list(post_ids), is_hidden=False))
+        # A held post is hidden already: hiding it is rejecting it (it leaves the held queue).
+        posts = _locked(Post.objects.filter(Q(is_hidden=False) | Q(is_held=True), pk__in=list(post_ids)))
         hidden = [post.pk for post in posts]
         changes = {"reviewed_at": timezone.now()} if review else {}
         Post.objects.filter(pk__in=hidden).update(
-            is_hidden=True, hidden_by=by.name, hidden_reason=reason, **changes
+            is_hidden=True, is_held=False, hidden_by=by.name, hidden_reason=reason, **changes
         )
         for post in posts:
             _record(by, "hide", post=post, reason=reason)
@@ -140,7 +141,7 @@ def post_hide(
 def post_unhide(*, post_ids: Iterable[int], by: Actor = ADMIN) -> list[int]:
     """Show hidden posts again; after commit each goes to every wall as `message`, oldest first."""
     with transaction.atomic():
-        posts = _locked(Post.objects.filter(pk__in=list(post_ids), is_hidden=True))
+        posts = _locked(Post.objects.filter(pk__in=list(post_ids), is_hidden=True, is_held=False))
         shown = [post.pk for post in posts]
         Post.objects.filter(pk__in=shown).update(
             is_hidden=False, hidden_by="", hidden_reason="", reviewed_at=timezone.now()
@@ -165,6 +166,64 @@ def post_reports_dismiss(*, post_ids: Iterable[int], by: Actor = ADMIN) -> list[
             _record(by, "dismiss", post=post)
         reports_changed()
     return [post.pk for post in posts]
+
+
+# --- held posts (WALL_PREMODERATION) ---------------------------------------------------------------
+
+
+def holds_posts_of(*, author_id: int) -> bool:
+    """Whether a new post of this author waits for a moderator: WALL_PREMODERATION is on and the
+    author is not trusted (Participant.is_trusted)."""
+    if not settings.WALL_PREMODERATION:
+        return False
+    return not Participant.objects.filter(pk=author_id, is_trusted=True).exists()
+
+
+def held_on_commit(post: dict[str, Any], *, author_id: int) -> None:
+    """After commit, a new held post goes to its author's sockets (`message_held`) and moderators'
+    (`held`), and nowhere else."""
+    broadcast_on_commit([protocol.message_held_event(post)], only_user=str(author_id))
+    broadcast_on_commit([protocol.held_event(post)], audience=MODERATORS)
+
+
+def post_approve(*, post_ids: Iterable[int], by: Actor = ADMIN) -> list[int]:
+    """Approve held posts, in the order given; returns their new ids.
+
+    Each is saved again as a new post, so that ids keep following the order in which posts became
+    visible (history pages, `?since=` resumes and every page place posts by id): an approved post is
+    the newest. The held row goes (its image moves over). After commit, for each: `message_deleted`
+    of the held id (its author's page drops the waiting copy, moderators' their queue entry), then
+    `message` of the new post to every socket, in the order of approval."""
+    approved: list[int] = []
+    with transaction.atomic():
+        for post_id in post_ids:
+            held = Post.objects.select_for_update().filter(pk=post_id, is_held=True).first()
+            if held is None:
+                continue
+            held_id, client_id = held.pk, held.client_id
+            fresh = Post.objects.create(author_id=held.author_id, content=held.content)
+            Image.objects.filter(post_id=held_id).update(post=fresh)
+            _record(by, "approve", post=fresh, reason=f"held as #{held_id}")
+            held.delete()  # first: the client_id is unique per author
+            Post.objects.filter(pk=fresh.pk).update(client_id=client_id)
+            [payload] = selectors.post_payloads(post_ids=[fresh.pk])
+            broadcast_on_commit([protocol.message_deleted_event(held_id), protocol.message_event(payload)])
+            approved.append(fresh.pk)
+    return approved
+
+
+def participant_trust(*, participant_ids: Iterable[int], trusted: bool, by: Actor = ADMIN) -> list[int]:
+    """Trust participants (their posts skip the held queue) or stop; returns the ids changed."""
+    with transaction.atomic():
+        participants = list(
+            Participant.objects.select_for_update()
+            .filter(pk__in=list(participant_ids), is_trusted=not trusted)
+            .order_by("pk")
+        )
+        Participant.objects.filter(pk__in=[p.pk for p in participants]).update(is_trusted=trusted)
+        for participant in participants:
+            _record(by, "trust" if trusted else "untrust", participant=participant)
+    return [participant.pk for participant in participants]
 
 
 def post_delete(*, post_ids: Iterable[int], by: Actor = ADMIN) -> list[int]:
@@ -320,6 +379,13 @@ def page_unhide(*, session_key: str | None, address: str | None = None, post_id:
     return post_unhide(post_ids=[post_id], by=by)
 
 
+def page_approve(*, session_key: str | None, address: str | None = None, post_id: int) -> list[int]:
+    """A moderator approves a held post from the page (errors as page_hide)."""
+    by = page_moderator(session_key=session_key, address=address)
+    _author_of(post_id)
+    return post_approve(post_ids=[post_id], by=by)
+
+
 def page_ban(
     *, session_key: str | None, address: str | None = None, post_id: int, reason: str, duration: str
 ) -> list[int]:
@@ -344,4 +410,5 @@ def moderator_view(*, session_key: str | None) -> dict[str, Any] | None:
         by.name,
         hidden=selectors.hidden_posts(limit=settings.WALL_HISTORY_LIMIT),
         reports=selectors.open_report_count(),
+        held=selectors.held_posts(),
     )

@@ -125,6 +125,19 @@ def hidden_posts(*, limit: int) -> list[dict[str, Any]]:
     ]
 
 
+def held_posts(*, author_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Posts waiting for a moderator (WALL_PREMODERATION), oldest first: all, or one author's."""
+    rows = _with_payload().filter(is_held=True).order_by("id")
+    if author_id is not None:
+        rows = rows.filter(author_id=author_id)
+    return [post_payload(post) for post in rows[:limit]]
+
+
+def held_count() -> int:
+    """How many posts wait for a moderator's approval."""
+    return Post.objects.filter(is_held=True).count()
+
+
 def open_report_count() -> int:
     """Posts with reports no moderator has settled: made after its last decision (Post.reviewed_at)."""
     return (

@@ -301,6 +301,8 @@ WALL_JOIN_RATE = "10/1m"
 # decides; reports per person, same format as WALL_POST_RATE (only recorded reports count).
 WALL_REPORT_THRESHOLD = env_int("WALL_REPORT_THRESHOLD", 5)
 WALL_REPORT_RATE = env("WALL_REPORT_RATE", "10/1h")
+# Held posts: new posts wait for a moderator's approval unless their author is trusted (wall.moderation).
+WALL_PREMODERATION = env_bool("WALL_PREMODERATION", False)
 # Presence: sockets refresh every HEARTBEAT seconds; a socket not refreshed for TTL seconds is gone.
 # The page pings after this many quiet seconds and takes the socket for dead if no frame follows
 # within WALL_PONG_WITHIN seconds (keep the ping under the proxy's idle timeout).

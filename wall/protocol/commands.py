@@ -66,6 +66,14 @@ class Unhide:
 
 
 @dataclass(frozen=True)
+class Approve:
+    """A moderator approves a held post (WALL_PREMODERATION)."""
+
+    kind: ClassVar[str] = "approve"
+    post_id: int
+
+
+@dataclass(frozen=True)
 class Ban:
     """A moderator bans the author of a post for `duration` ("1h", "1d" or "forever")."""
 
@@ -85,7 +93,7 @@ class Report:
     text: str
 
 
-Command = Join | SendMessage | Typing | Read | History | Ping | Hide | Unhide | Ban | Report
+Command = Join | SendMessage | Typing | Read | History | Ping | Hide | Unhide | Ban | Report | Approve
 REPORT_REASONS = ("spam", "abuse", "other")
 BAN_DURATIONS = ("1h", "1d", "forever")
 REASON_MAX = 200
@@ -232,5 +240,6 @@ _PARSERS = {
     "unhide": lambda data: Unhide(post_id=_id(data, "id", required=True)),
     "ban": _parse_ban,
     "report": _parse_report,
+    "approve": lambda data: Approve(post_id=_id(data, "id", required=True)),
 }
 CLIENT_TYPES = frozenset(_PARSERS)  # every frame type a client may send

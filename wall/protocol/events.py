@@ -98,10 +98,20 @@ def hidden_item(post: dict, *, hidden_by: str, reason: str) -> dict[str, Any]:
     return {"message": post, "hidden_by": hidden_by, "reason": reason}
 
 
-def moderator_event(username: str, *, hidden: list[dict], reports: int) -> dict:
-    """To a moderator's socket on connect: who they are, the latest hidden posts (hidden_item) and
-    how many posts have open reports."""
-    return event("moderator", {"username": username, "hidden": hidden, "reports": reports})
+def moderator_event(username: str, *, hidden: list[dict], reports: int, held: list[dict]) -> dict:
+    """To a moderator's socket on connect: who they are, the latest hidden posts (hidden_item), how
+    many posts have open reports, and the posts waiting for approval (post payloads, oldest first)."""
+    return event("moderator", {"username": username, "hidden": hidden, "reports": reports, "held": held})
+
+
+def held_event(post: dict) -> dict:
+    """To moderators' sockets: a new post waits for approval (WALL_PREMODERATION)."""
+    return event("held", {"message": post})
+
+
+def message_held_event(post: dict) -> dict:
+    """To the author's own sockets: their post waits for a moderator; nobody else sees it yet."""
+    return event("message_held", {"message": post})
 
 
 def reports_event(open_count: int) -> dict:

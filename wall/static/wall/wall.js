@@ -3,6 +3,7 @@
 import { renderBan } from "./ban.js";
 import { Composer } from "./composer.js";
 import { Feed } from "./feed.js";
+import { HeldQueue, showHeld } from "./held.js";
 import { Attachment, Lightbox, Upload } from "./images.js";
 import { PostIntake } from "./intake.js";
 import { ModeratorTools } from "./moderator.js";
@@ -164,6 +165,11 @@ const moderator = new ModeratorTools({
   toast: (text) => toasts.show(text),
 });
 
+const heldQueue = new HeldQueue({
+  ui: { box: $("held-queue"), list: $("held-list"), count: $("held-count") },
+  send: (type, data) => socket.send(type, data),
+});
+
 const reportButtons = new ReportButtons({
   ui: {
     posts: $("posts"),
@@ -284,10 +290,21 @@ const handlers = {
 
   moderator(data) {
     moderator.start(data);
+    heldQueue.replace(data.held);
+    afterPostsChanged();
+  },
+
+  held(data) {
+    heldQueue.add(data.message);
+  },
+
+  message_held(data) {
+    showHeld({ feed, pending }, data.message);
     afterPostsChanged();
   },
 
   post_hidden(data) {
+    heldQueue.remove(data.message?.id);
     moderator.postHidden(data);
     afterPostsChanged();
   },
@@ -306,6 +323,7 @@ const handlers = {
   },
 
   message_deleted(data) {
+    heldQueue.remove(data.id);
     state.deleted.add(data.id);
     const shown = document.getElementById(`post-${data.id}`)?.querySelector(".post-image-link");
     if (shown) lightbox.closeIf(shown.href);
