@@ -75,4 +75,14 @@ def test_posts_are_counted_in_the_minute_they_were_saved():
 async def test_the_frame_has_every_part_even_on_an_empty_wall(store):
     data = (await dashboard_frame())["data"]
     assert data["online"] == 0 and data["posts_last_hour"] == 0
-    assert set(data) == {"at", "online", "processes", "posts_per_minute", "posts_last_hour", "problems"}
+    assert set(data) == {
+        "at",
+        "online",
+        "processes",
+        "posts_per_minute",
+        "posts_last_hour",
+        "reports_open",
+        "held",
+        "problems",
+    }
+    assert data["reports_open"] == 0 and data["held"] == 0

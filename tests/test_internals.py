@@ -149,3 +149,13 @@ def test_select_related_leaves_a_dangling_unconstrained_foreign_key_none_and_kee
         [read] = Post.objects.select_related("author", "reply_to__author").filter(pk=reply.pk)
         assert read.reply_to is None and read.reply_to_id == original.pk
     assert len(queries) == 1
+
+
+def test_axes_is_locked_takes_a_bare_request_and_credentials():
+    """wall.moderation.page_moderator asks django-axes about a page's moderator with a bare
+    HttpRequest (REMOTE_ADDR only) and {"username": ...}: the proxy fills in the rest of what its
+    handlers read (`update_request`). Behaviour: tests/test_lockout.py (the page's actions)."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    assert list(inspect.signature(AxesProxyHandler.is_locked).parameters) == ["request", "credentials"]
+    assert "update_request" in calls_in(AxesProxyHandler.is_locked)

@@ -187,11 +187,21 @@ async def test_a_socket_of_a_deleted_participant_cannot_post(sockets):
     assert (await alice.receive_next("error"))["code"] == "invalid_token"
 
 
-# `delete` is a command now (issue 14), for one's own posts only: tests/test_consumer_edits.py.
-@pytest.mark.parametrize("kind", ["hide", "message_deleted", "ban", "unhide"])
-async def test_no_socket_command_can_moderate(sockets, kind):
+# `delete` is a command for one's own posts only (issue 14): tests/test_consumer_edits.py.
+@pytest.mark.parametrize(
+    "kind, code",
+    [
+        # Moderators' commands need a moderator's Django session (tests/test_page_moderation.py).
+        ("hide", "forbidden"),
+        ("unhide", "forbidden"),
+        ("ban", "forbidden"),
+        ("approve", "forbidden"),
+        ("message_deleted", "unknown_type"),
+    ],
+)
+async def test_no_participant_socket_can_moderate(sockets, kind, code):
     alice, alice_id = await joined(sockets, "Alice")
     post = await alice.post("safe")
     await alice.send(kind, {"id": post["id"], "message_id": post["id"], "user_id": str(alice_id)})
-    assert (await alice.receive_next("error"))["code"] == "unknown_type"
+    assert (await alice.receive_next("error"))["code"] == code
     assert await Post.objects.filter(is_hidden=False).acount() == 1

@@ -35,6 +35,18 @@ def refused(text: str) -> WallError:
         ({"type": "read", "data": {"message_id": "12"}}, protocol.Read(message_id=12)),
         ({"type": "history", "data": {"before": "40", "limit": 10}}, protocol.History(before=40, limit=10)),
         ({"type": "ping"}, protocol.Ping()),
+        ({"type": "hide", "data": {"id": "7", "reason": " spam "}}, protocol.Hide(post_id=7, reason="spam")),
+        ({"type": "unhide", "data": {"id": 7}}, protocol.Unhide(post_id=7)),
+        ({"type": "approve", "data": {"id": "7"}}, protocol.Approve(post_id=7)),
+        (
+            {"type": "report", "data": {"id": "7", "reason": "abuse", "text": " rude "}},
+            protocol.Report(post_id=7, reason="abuse", text="rude"),
+        ),
+        ({"type": "ban", "data": {"id": "7"}}, protocol.Ban(post_id=7, reason="", duration="forever")),
+        (
+            {"type": "ban", "data": {"id": "7", "reason": "abuse", "duration": "1d"}},
+            protocol.Ban(post_id=7, reason="abuse", duration="1d"),
+        ),
     ],
     ids=lambda value: value["type"] if isinstance(value, dict) else "",
 )
@@ -43,7 +55,21 @@ def test_each_client_frame_parses_into_its_command(frame, command):
 
 
 def test_the_client_types_are_those_the_parser_knows():
-    assert {"join", "message", "edit", "delete", "typing", "read", "history", "ping"} == protocol.CLIENT_TYPES
+    assert {
+        "join",
+        "message",
+        "edit",
+        "delete",
+        "typing",
+        "read",
+        "history",
+        "ping",
+        "hide",
+        "unhide",
+        "ban",
+        "report",
+        "approve",
+    } == protocol.CLIENT_TYPES
 
 
 def test_a_history_page_is_capped_and_defaults_to_the_setting(settings):

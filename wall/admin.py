@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from . import moderation
-from .models import Participant, Post, PostRevision
+from .models import ModerationAction, Participant, Post, PostRevision, Report, ReportedPost
 
 
 def _ids(queryset: QuerySet) -> list[int]:
     return list(queryset.values_list("pk", flat=True))
+
+
+def _by(request: HttpRequest) -> moderation.Actor:
+    """The admin user, for the audit trail."""
+    return moderation.Actor.of(request.user, "admin")
 
 
 def _plural(count: int, noun: str) -> str:
@@ -24,13 +32,13 @@ def _plural(count: int, noun: str) -> str:
 
 @admin.action(description="Hide selected posts (removed from every open wall)", permissions=["change"])
 def hide_posts(modeladmin: PostAdmin, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-    hidden = moderation.post_hide(post_ids=_ids(queryset))
+    hidden = moderation.post_hide(post_ids=_ids(queryset), by=_by(request))
     modeladmin.message_user(request, f"Hid {_plural(len(hidden), 'post')}.", messages.SUCCESS)
 
 
 @admin.action(description="Unhide selected posts (shown again on every open wall)", permissions=["change"])
 def unhide_posts(modeladmin: PostAdmin, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-    shown = moderation.post_unhide(post_ids=_ids(queryset))
+    shown = moderation.post_unhide(post_ids=_ids(queryset), by=_by(request))
     modeladmin.message_user(request, f"Unhid {_plural(len(shown), 'post')}.", messages.SUCCESS)
 
 
@@ -49,11 +57,26 @@ class EditedFilter(admin.SimpleListFilter):
         return queryset
 
 
+@admin.action(description="Approve selected held posts (shown on every open wall)", permissions=["change"])
+def approve_posts(modeladmin: PostAdmin, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+    approved = moderation.post_approve(post_ids=_ids(queryset.order_by("pk")), by=_by(request))
+    modeladmin.message_user(request, f"Approved {_plural(len(approved), 'post')}.", messages.SUCCESS)
+
+
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
-    list_display = ["id", "thumbnail", "excerpt", "author_link", "created_at", "edited_at", "status"]
+    list_display = [
+        "id",
+        "thumbnail",
+        "excerpt",
+        "author_link",
+        "created_at",
+        "edited_at",
+        "status",
+        "hidden_by",
+    ]
     list_display_links = ["id", "excerpt"]
-    list_filter = ["is_hidden", "deleted_by_author", EditedFilter, "created_at"]
+    list_filter = ["is_held", "is_hidden", "deleted_by_author", EditedFilter, "created_at"]
     search_fields = ["content", "author__username"]
     date_hierarchy = "created_at"
     list_select_related = ["author", "image"]
@@ -69,6 +92,8 @@ class PostAdmin(admin.ModelAdmin):
         "client_id",
         "deleted_by_author",
         "is_hidden",
+        "hidden_by",
+        "hidden_reason",
     ]
     readonly_fields = [
         "author_link",
@@ -80,9 +105,11 @@ class PostAdmin(admin.ModelAdmin):
         "reply_to",
         "client_id",
         "deleted_by_author",
+        "hidden_by",
+        "hidden_reason",
     ]
     ordering = ["-id"]
-    actions = [hide_posts, unhide_posts]
+    actions = [approve_posts, hide_posts, unhide_posts]
 
     @admin.display(description="content")
     def excerpt(self, post: Post) -> str:
@@ -109,6 +136,8 @@ class PostAdmin(admin.ModelAdmin):
     def status(self, post: Post) -> str:
         if post.deleted_by_author:
             return "deleted by author"
+        if post.is_held:
+            return "held"
         return "hidden" if post.is_hidden else "visible"
 
     @admin.display(description="author", ordering="author__username")
@@ -136,20 +165,20 @@ class PostAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Post, form: ModelForm, change: bool) -> None:
         if change and "is_hidden" in form.changed_data:
             if obj.is_hidden:
-                moderation.post_hide(post_ids=[obj.pk])
+                moderation.post_hide(post_ids=[obj.pk], by=_by(request))
             else:
-                moderation.post_unhide(post_ids=[obj.pk])
+                moderation.post_unhide(post_ids=[obj.pk], by=_by(request))
 
     def delete_model(self, request: HttpRequest, obj: Post) -> None:
-        moderation.post_delete(post_ids=[obj.pk])
+        moderation.post_delete(post_ids=[obj.pk], by=_by(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-        moderation.post_delete(post_ids=_ids(queryset))
+        moderation.post_delete(post_ids=_ids(queryset), by=_by(request))
 
 
 @admin.action(description="Ban selected participants", permissions=["change"])
 def ban_participants(modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    banned = moderation.participant_ban(participant_ids=_ids(queryset))
+    banned = moderation.participant_ban(participant_ids=_ids(queryset), by=_by(request))
     modeladmin.message_user(request, f"Banned {_plural(len(banned), 'participant')}.", messages.SUCCESS)
 
 
@@ -157,7 +186,7 @@ def ban_participants(modeladmin: ParticipantAdmin, request: HttpRequest, queryse
 def ban_participants_and_hide_posts(
     modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet
 ) -> None:
-    banned = moderation.participant_ban(participant_ids=_ids(queryset), hide_posts=True)
+    banned = moderation.participant_ban(participant_ids=_ids(queryset), hide_posts=True, by=_by(request))
     modeladmin.message_user(
         request,
         f"Banned {_plural(len(banned), 'participant')} and hid all posts of the selected ones.",
@@ -165,21 +194,89 @@ def ban_participants_and_hide_posts(
     )
 
 
+@admin.action(description="Ban selected participants for 1 hour", permissions=["change"])
+def ban_participants_for_an_hour(
+    modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet
+) -> None:
+    _ban_for(modeladmin, request, queryset, "1h", "1 hour")
+
+
+@admin.action(description="Ban selected participants for 1 day", permissions=["change"])
+def ban_participants_for_a_day(
+    modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet
+) -> None:
+    _ban_for(modeladmin, request, queryset, "1d", "1 day")
+
+
+def _ban_for(
+    modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet, key: str, text: str
+) -> None:
+    until = timezone.now() + moderation.BAN_DURATIONS[key]
+    banned = moderation.participant_ban(participant_ids=_ids(queryset), by=_by(request), until=until)
+    modeladmin.message_user(
+        request, f"Banned {_plural(len(banned), 'participant')} for {text}.", messages.SUCCESS
+    )
+
+
+@admin.action(
+    description="Trust selected participants (their posts skip the held queue)", permissions=["change"]
+)
+def trust_participants(modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    changed = moderation.participant_trust(participant_ids=_ids(queryset), trusted=True, by=_by(request))
+    modeladmin.message_user(
+        request, f"Now trusting {_plural(len(changed), 'participant')}.", messages.SUCCESS
+    )
+
+
+@admin.action(description="Stop trusting selected participants", permissions=["change"])
+def untrust_participants(modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    changed = moderation.participant_trust(participant_ids=_ids(queryset), trusted=False, by=_by(request))
+    modeladmin.message_user(
+        request, f"No longer trusting {_plural(len(changed), 'participant')}.", messages.SUCCESS
+    )
+
+
 @admin.action(description="Unban selected participants", permissions=["change"])
 def unban_participants(modeladmin: ParticipantAdmin, request: HttpRequest, queryset: QuerySet) -> None:
-    unbanned = moderation.participant_unban(participant_ids=_ids(queryset))
+    unbanned = moderation.participant_unban(participant_ids=_ids(queryset), by=_by(request))
     modeladmin.message_user(request, f"Unbanned {_plural(len(unbanned), 'participant')}.", messages.SUCCESS)
 
 
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
-    list_display = ["username", "post_count", "created_at", "last_seen_at", "is_banned"]
-    list_filter = ["is_banned"]
+    list_display = ["username", "post_count", "created_at", "last_seen_at", "is_banned", "banned_until"]
+    list_display += ["is_trusted"]
+    list_filter = ["is_banned", "is_trusted"]
     search_fields = ["username"]
     # The name belongs to whoever holds its token; only the ban changes here, through wall.moderation.
-    fields = ["username", "post_count", "created_at", "last_seen_at", "last_read_id", "is_banned"]
-    readonly_fields = ["username", "post_count", "created_at", "last_seen_at", "last_read_id"]
-    actions = [ban_participants, ban_participants_and_hide_posts, unban_participants]
+    fields = [
+        "username",
+        "post_count",
+        "created_at",
+        "last_seen_at",
+        "last_read_id",
+        "is_banned",
+        "banned_until",
+        "ban_reason",
+    ]
+    readonly_fields = [
+        "username",
+        "post_count",
+        "created_at",
+        "last_seen_at",
+        "last_read_id",
+        "banned_until",
+        "ban_reason",
+    ]
+    actions = [
+        ban_participants,
+        ban_participants_for_an_hour,
+        ban_participants_for_a_day,
+        ban_participants_and_hide_posts,
+        unban_participants,
+        trust_participants,
+        untrust_participants,
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:
         return super().get_queryset(request).annotate(post_total=Count("posts"))
@@ -197,12 +294,122 @@ class ParticipantAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Participant, form: ModelForm, change: bool) -> None:
         if change and "is_banned" in form.changed_data:
             if obj.is_banned:
-                moderation.participant_ban(participant_ids=[obj.pk])
+                moderation.participant_ban(participant_ids=[obj.pk], by=_by(request))
             else:
-                moderation.participant_unban(participant_ids=[obj.pk])
+                moderation.participant_unban(participant_ids=[obj.pk], by=_by(request))
 
     def delete_model(self, request: HttpRequest, obj: Participant) -> None:
-        moderation.participant_delete(participant_ids=[obj.pk])
+        moderation.participant_delete(participant_ids=[obj.pk], by=_by(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Participant]) -> None:
-        moderation.participant_delete(participant_ids=_ids(queryset))
+        moderation.participant_delete(participant_ids=_ids(queryset), by=_by(request))
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(admin.ModelAdmin):
+    """The audit trail, read-only: who did what, when and why, from the page, the admin or the wall."""
+
+    list_display = ["at", "moderator_name", "source", "action", "target", "reason", "until"]
+    list_filter = ["action", "source", "at"]
+    search_fields = ["moderator_name", "target", "reason"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ModerationAction | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ModerationAction | None = None) -> bool:
+        return False  # A trail that moderators could edit would prove nothing.
+
+
+@admin.action(description="Hide selected posts", permissions=["change"])
+def hide_reported(modeladmin: ReportedPostAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    hidden = moderation.post_hide(post_ids=_ids(queryset), by=_by(request))
+    modeladmin.message_user(request, f"Hid {_plural(len(hidden), 'post')}.", messages.SUCCESS)
+
+
+@admin.action(description="Show selected posts again (reports settled)", permissions=["change"])
+def unhide_reported(modeladmin: ReportedPostAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    shown = moderation.post_unhide(post_ids=_ids(queryset), by=_by(request))
+    modeladmin.message_user(request, f"Unhid {_plural(len(shown), 'post')}.", messages.SUCCESS)
+
+
+@admin.action(
+    description="Dismiss the reports of selected posts (leave them as they are)", permissions=["change"]
+)
+def dismiss_reports(modeladmin: ReportedPostAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    settled = moderation.post_reports_dismiss(post_ids=_ids(queryset), by=_by(request))
+    modeladmin.message_user(
+        request, f"Settled the reports of {_plural(len(settled), 'post')}.", messages.SUCCESS
+    )
+
+
+class ReportInline(admin.TabularInline):
+    model = Report
+    fields = ["created_at", "reporter", "reason", "text"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Post | None = None) -> bool:
+        return False
+
+
+@admin.register(ReportedPost)
+class ReportedPostAdmin(admin.ModelAdmin):
+    """The "Reported" queue: posts readers reported, the most reported first; every decision goes
+    through wall.moderation."""
+
+    list_display = [
+        "id",
+        "excerpt",
+        "author_link",
+        "report_total",
+        "reasons",
+        "is_hidden",
+        "hidden_by",
+        "reviewed_at",
+    ]
+    list_display_links = ["id", "excerpt"]
+    list_filter = ["is_hidden"]
+    fields = [
+        "author_link",
+        "created_at",
+        "content",
+        "is_hidden",
+        "hidden_by",
+        "hidden_reason",
+        "reviewed_at",
+    ]
+    readonly_fields = fields
+    inlines = [ReportInline]
+    actions = [hide_reported, unhide_reported, dismiss_reports]
+    excerpt = PostAdmin.excerpt
+    author_link = PostAdmin.author_link
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ReportedPost]:
+        return (
+            super()
+            .get_queryset(request)
+            .filter(reports__isnull=False)
+            .annotate(report_count=Count("reports", distinct=True))
+            .select_related("author")
+            .order_by("-report_count", "-id")
+        )
+
+    @admin.display(description="reports", ordering="report_count")
+    def report_total(self, post: ReportedPost) -> int:
+        return post.report_count
+
+    @admin.display(description="reasons")
+    def reasons(self, post: ReportedPost) -> str:
+        counts = Counter(post.reports.values_list("reason", flat=True))
+        return ", ".join(f"{reason} {count}" for reason, count in counts.most_common())
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ReportedPost | None = None) -> bool:
+        return False  # Deleting goes through the posts list, which tells every wall.

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from . import metrics, protocol, selectors, services
+from . import metrics, moderation, protocol, reports, selectors, services
 from .dashboard import watchers
 from .db import database_sync_to_async
 from .errors import WallError
@@ -42,6 +42,13 @@ post_create = database_sync_to_async(services.post_create)
 read_pointer_advance = database_sync_to_async(services.read_pointer_advance)
 post_edit = database_sync_to_async(services.post_edit)
 post_delete_own = database_sync_to_async(services.post_delete_own)
+moderator_view = database_sync_to_async(moderation.moderator_view)
+page_hide = database_sync_to_async(moderation.page_hide)
+page_unhide = database_sync_to_async(moderation.page_unhide)
+page_ban = database_sync_to_async(moderation.page_ban)
+report_create = database_sync_to_async(reports.report_create)
+page_approve = database_sync_to_async(moderation.page_approve)
+held_posts = database_sync_to_async(selectors.held_posts)
 
 
 class WallConsumer(AsyncWebsocketConsumer):
@@ -82,6 +89,13 @@ class WallConsumer(AsyncWebsocketConsumer):
             return
         await self._send_text(snapshot.messages_text)
         await self._send_text(snapshot.users_text)
+        if self._session_key() is not None:
+            # A staff member's session (AuthMiddlewareStack): moderators get their tools and the
+            # events for moderators only, decided before any live event goes out.
+            view = await moderator_view(session_key=self._session_key())
+            if view is not None:
+                self.writer.moderator = True
+                await self._send_frame(view)
         self.writer.go_live(snapshot.history_ids)
 
     async def disconnect(self, code: int) -> None:
@@ -179,6 +193,10 @@ class WallConsumer(AsyncWebsocketConsumer):
         self.user = claim
         await participant_touch(participant_id=claim.id)
         await self._send_frame(protocol.welcome_event(claim.id, claim.username, claim.token))
+        if settings.WALL_PREMODERATION:
+            # Its own posts still waiting for a moderator: the page shows them as such.
+            for post in await held_posts(author_id=claim.id):
+                await self._send_frame(protocol.message_held_event(post))
         if announce:
             await broadcast(protocol.user_joined_event(claim.id, claim.username), skip_user=user_id)
 
@@ -197,7 +215,11 @@ class WallConsumer(AsyncWebsocketConsumer):
                     reply_to=command.reply_to,
                 )
             hit.counts = result.created
-        if result.hidden:
+        if result.held:
+            # Waiting for a moderator: its author's sockets are told (directly, for a resend).
+            if not result.created or not group_member().live:
+                await self._send_frame(protocol.message_held_event(result.post))
+        elif result.hidden:
             # A resend of a post a moderator hid meanwhile: the page drops its pending copy.
             await self._send_frame(protocol.message_deleted_event(result.post["id"]))
         elif not result.created or not group_member().live:
@@ -244,6 +266,42 @@ class WallConsumer(AsyncWebsocketConsumer):
         # The page's dead-connection check: any answer proves the whole path is alive.
         await self._send_frame(protocol.pong_event())
 
+    async def _on_hide(self, command: protocol.Hide) -> None:
+        await self._moderate(page_hide, post_id=command.post_id, reason=command.reason)
+
+    async def _on_unhide(self, command: protocol.Unhide) -> None:
+        await self._moderate(page_unhide, post_id=command.post_id)
+
+    async def _on_ban(self, command: protocol.Ban) -> None:
+        await self._moderate(
+            page_ban, post_id=command.post_id, reason=command.reason, duration=command.duration
+        )
+
+    async def _on_approve(self, command: protocol.Approve) -> None:
+        await self._moderate(page_approve, post_id=command.post_id)
+
+    async def _on_report(self, command: protocol.Report) -> None:
+        user = self._require_join()
+        # A report flood: only recorded reports count (a refused one gives its hit back).
+        async with throttled(scope="report", subject=str(user.id), rate=configured_rate("WALL_REPORT_RATE")):
+            await report_create(
+                reporter_id=user.id, post_id=command.post_id, reason=command.reason, text=command.text
+            )
+        await self._send_frame(protocol.reported_event(command.post_id))
+
+    async def _moderate(self, action, **arguments) -> None:
+        """A moderator's action from the page; wall.moderation checks the session every time."""
+        session_key = self._session_key()
+        if session_key is None:
+            raise moderation.FORBIDDEN  # no session at all: no database trip
+        try:
+            client = self.scope.get("client") or (None,)
+            await action(session_key=session_key, address=client[0], **arguments)
+        except WallError as error:
+            if error.code == "forbidden":
+                self.writer.moderator = False  # no more events for moderators either
+            raise
+
     _handlers = {
         protocol.Join: _on_join,
         protocol.SendMessage: _on_message,
@@ -253,9 +311,21 @@ class WallConsumer(AsyncWebsocketConsumer):
         protocol.Read: _on_read,
         protocol.History: _on_history,
         protocol.Ping: _on_ping,
+        protocol.Hide: _on_hide,
+        protocol.Unhide: _on_unhide,
+        protocol.Ban: _on_ban,
+        protocol.Report: _on_report,
+        protocol.Approve: _on_approve,
     }
 
     # --- helpers -------------------------------------------------------------------------------
+
+    def _session_key(self) -> str | None:
+        """The Django session of a logged-in user (AuthMiddlewareStack), or None."""
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return None
+        return self.scope["session"].session_key
 
     def _require_join(self) -> services.Claim:
         if self.user is None:

@@ -23,12 +23,15 @@ from .live.writer import Envelope, SocketWriter
 logger = logging.getLogger(__name__)
 
 post_counts_per_minute = database_sync_to_async(selectors.post_counts_per_minute)
+open_report_count = database_sync_to_async(selectors.open_report_count)
+held_count = database_sync_to_async(selectors.held_count)
 PROBLEMS_SHOWN = 10
 
 
 async def dashboard_frame() -> dict:
     """{"type": "dashboard", "data": {at, online, processes: [{process, sockets, users}],
-    posts_per_minute: [60 counts, oldest first], posts_last_hour, problems: [{at, level, logger,
+    posts_per_minute: [60 counts, oldest first], posts_last_hour, reports_open (posts with reports
+    no moderator settled), held (posts waiting for approval), problems: [{at, level, logger,
     message, process}] newest first}}. The shared store being down leaves its parts empty."""
     try:
         online, reports = len(await shared_store().presence_online()), await process_reports()
@@ -36,6 +39,7 @@ async def dashboard_frame() -> dict:
         logger.warning("dashboard: the shared store is unavailable", exc_info=True)
         online, reports = None, []
     per_minute = await post_counts_per_minute(minutes=60)
+    reports_open, held = await open_report_count(), await held_count()
     problems = sorted(
         (p for report in reports for p in report["problems"]), key=lambda p: p["at"], reverse=True
     )
@@ -47,6 +51,8 @@ async def dashboard_frame() -> dict:
             "processes": [{k: report[k] for k in ("process", "sockets", "users")} for report in reports],
             "posts_per_minute": per_minute,
             "posts_last_hour": sum(per_minute),
+            "reports_open": reports_open,
+            "held": held,
             "problems": problems[:PROBLEMS_SHOWN],
         },
     }

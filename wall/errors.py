@@ -1,5 +1,9 @@
 """The one exception the wall's domain code raises: an error the client is told about, by code."""
 
+from __future__ import annotations
+
+from datetime import datetime
+
 
 class WallError(Exception):
     """A refusal with a protocol error code; becomes an `error` event, or an HTTP answer whose
@@ -12,9 +16,15 @@ class WallError(Exception):
         self.extra = extra
 
 
-def banned() -> WallError:
-    """A participant a moderator banned, wherever that is checked (join, post, upload, the ban itself)."""
-    return WallError("banned", "A moderator banned this name from the wall.")
+def banned(reason: str = "", until: datetime | None = None) -> WallError:
+    """A participant a moderator banned, wherever that is checked (join, post, upload, the ban itself).
+
+    The event carries `reason` ("" for none) and `until` (ISO-8601, or null for a ban for good), so
+    the page shows one banner and lifts it by itself when a timed ban ends."""
+    text = "A moderator banned this name from the wall"
+    text += f" until {until:%Y-%m-%d %H:%M} UTC" if until is not None else ""
+    text += f": {reason}." if reason else "."
+    return WallError("banned", text, reason=reason, until=until.isoformat() if until is not None else None)
 
 
 def name_removed() -> WallError:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 # \A and \Z, not ^ and $: `$` also matches before a final newline, which let "Alice\n" through.
 USERNAME_PATTERN = r"\A[A-Za-z0-9_-]+\Z"
@@ -22,6 +23,11 @@ class Participant(models.Model):
     # Highest post id this participant has seen; only ever moves forward.
     last_read_id = models.BigIntegerField(null=True, blank=True)
     is_banned = models.BooleanField(default=False)
+    # A timed ban ends by itself at this time; None with is_banned is for good (wall.moderation.ban_of).
+    banned_until = models.DateTimeField(null=True, blank=True)
+    ban_reason = models.CharField(max_length=200, blank=True)
+    # With WALL_PREMODERATION, a trusted participant's posts skip the held queue.
+    is_trusted = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -30,6 +36,11 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return self.username
+
+    @property
+    def ban_in_force(self) -> bool:
+        """Banned now: for good, or until a time still to come (a timed ban ends by itself)."""
+        return self.is_banned and (self.banned_until is None or self.banned_until > timezone.now())
 
 
 class Post(models.Model):
@@ -56,9 +67,20 @@ class Post(models.Model):
         db_constraint=False,
         related_name="replies",
     )
+    # Who hid it and why, shown to moderators on the page (greyed) and in the admin.
+    hidden_by = models.CharField(max_length=150, blank=True)
+    hidden_reason = models.CharField(max_length=200, blank=True)
+    # When a moderator last decided on it (hid or showed it): reports before then are settled, and
+    # readers' reports no longer hide it by themselves (wall.reports).
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    # With WALL_PREMODERATION: saved hidden (is_hidden too, so every reader's query leaves it out)
+    # until a moderator approves it (wall.premoderation).
+    is_held = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-id"]
+        # Granted through groups in the admin: moderating from the wall's own page (wall.moderation).
+        permissions = [("moderate_post", "Can moderate posts on the wall's page")]
         constraints = [
             models.UniqueConstraint(
                 fields=["author", "client_id"],
@@ -114,3 +136,69 @@ class Image(models.Model):
 
     def __str__(self) -> str:
         return f"image #{self.pk} ({self.width}x{self.height}) by {self.uploader_id}"
+
+
+class Report(models.Model):
+    """A reader's report of a post: one per participant per post (wall.reports)."""
+
+    REASONS = [("spam", "spam"), ("abuse", "abuse"), ("other", "other")]
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=10, choices=REASONS)
+    text = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["post", "reporter"], name="report_one_per_person")]
+
+    def __str__(self) -> str:
+        return f"{self.reporter} reported #{self.post_id}: {self.reason}"
+
+
+class ReportedPost(Post):
+    """The admin's "Reported" queue: posts with reports, the most reported first (wall.admin)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "reported post"
+
+
+class ModerationAction(models.Model):
+    """The audit trail: one row per moderation action on one post or participant, from the page,
+    the admin or the wall itself (a report threshold). Targets are kept as plain values, so the row
+    outlives a deleted post or participant."""
+
+    ACTIONS = [
+        ("hide", "hide"),
+        ("unhide", "unhide"),
+        ("dismiss", "dismiss reports"),
+        ("approve", "approve held post"),
+        ("trust", "trust"),
+        ("untrust", "stop trusting"),
+        ("delete", "delete post"),
+        ("ban", "ban"),
+        ("unban", "unban"),
+        ("remove", "delete participant"),
+    ]
+    SOURCES = [("page", "the wall's page"), ("admin", "the admin"), ("wall", "the wall itself")]
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    moderator_name = models.CharField(max_length=150, blank=True)
+    source = models.CharField(max_length=10, choices=SOURCES)
+    action = models.CharField(max_length=10, choices=ACTIONS)
+    post_id = models.BigIntegerField(null=True, blank=True)
+    participant_id = models.BigIntegerField(null=True, blank=True)
+    target = models.CharField(max_length=200)
+    reason = models.CharField(max_length=200, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.moderator_name or 'the wall'}: {self.action} {self.target}"

@@ -18,7 +18,8 @@ async def no_such_socket(scope: dict, receive, send) -> None:
 
 websocket_urlpatterns = [
     # Without the trailing slash too: a hand-written client's natural spelling.
-    re_path(r"^ws/wall/?$", WallConsumer.as_asgi()),
+    # The Django session says whether the socket is a moderator's (wall.moderation.page_moderator).
+    re_path(r"^ws/wall/?$", AuthMiddlewareStack(WallConsumer.as_asgi())),
     # Staff only: the Django session says who is connecting (the admin's login).
     re_path(r"^ws/admin/dashboard/$", AuthMiddlewareStack(DashboardConsumer.as_asgi())),
     re_path(r"", no_such_socket),

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Lower, TruncMinute
 from django.utils import timezone
 
@@ -176,6 +176,38 @@ def post_history_on_connect(*, since_id: int | None) -> HistoryPage:
     if since_id is None:
         return post_list_recent()
     return post_list_since(since_id=since_id)
+
+
+def hidden_posts(*, limit: int) -> list[dict[str, Any]]:
+    """The latest `limit` hidden posts, oldest first, as moderators see them (protocol.hidden_item)."""
+    rows = list(_with_payload().filter(is_hidden=True).order_by("-id")[:limit])
+    return [
+        protocol.hidden_item(post_payload(post), hidden_by=post.hidden_by, reason=post.hidden_reason)
+        for post in reversed(rows)
+    ]
+
+
+def held_posts(*, author_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Posts waiting for a moderator (WALL_PREMODERATION), oldest first: all, or one author's."""
+    rows = _with_payload().filter(is_held=True).order_by("id")
+    if author_id is not None:
+        rows = rows.filter(author_id=author_id)
+    return [post_payload(post) for post in rows[:limit]]
+
+
+def held_count() -> int:
+    """How many posts wait for a moderator's approval."""
+    return Post.objects.filter(is_held=True).count()
+
+
+def open_report_count() -> int:
+    """Posts with reports no moderator has settled: made after its last decision (Post.reviewed_at)."""
+    return (
+        Post.objects.filter(reports__isnull=False)
+        .filter(Q(reviewed_at__isnull=True) | Q(reports__created_at__gt=F("reviewed_at")))
+        .distinct()
+        .count()
+    )
 
 
 def participant_with_username(username: str) -> QuerySet[Participant]:

@@ -1,6 +1,7 @@
 """Settings for the wall: every deployment knob is an environment variable listed in the README."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "wall",
 ]
 
@@ -87,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout page (wall/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "wallsite.urls"
@@ -181,6 +185,20 @@ WALL_METRICS_TOKEN = env("WALL_METRICS_TOKEN")
 WALL_METRICS_ALLOW = env_list("WALL_METRICS_ALLOW") or ["127.0.0.1/8", "::1/128"]
 # Seconds between updates of the admin dashboard (wall/dashboard.py) and of each process's report.
 WALL_DASHBOARD_INTERVAL = 2.0
+
+# The moderators' door (/admin/login/, and the page's moderator actions on the same session):
+# django-axes counts failed logins in the database, so every process sees them, and locks out a
+# username, and separately an address, after WALL_LOGIN_FAILURES failures for WALL_LOGIN_COOLOFF
+# minutes. Staff unlock in the admin (Axes → Access attempts: delete the row).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("WALL_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("WALL_LOGIN_COOLOFF", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "wall.lockout.locked_out"
 
 if REDIS_URL:
     CACHES = {
@@ -288,6 +306,12 @@ WALL_DUPLICATE_RATE = env("WALL_DUPLICATE_RATE", "3/1m")
 WALL_SOCKETS_PER_IP = env_int("WALL_SOCKETS_PER_IP", 20)
 WALL_NAME_RATE = env("WALL_NAME_RATE", "30/1h")
 WALL_JOIN_RATE = "10/1m"
+# Readers' reports (wall/reports.py): this many distinct people hide a post until a moderator
+# decides; reports per person, same format as WALL_POST_RATE (only recorded reports count).
+WALL_REPORT_THRESHOLD = env_int("WALL_REPORT_THRESHOLD", 5)
+WALL_REPORT_RATE = env("WALL_REPORT_RATE", "10/1h")
+# Held posts: new posts wait for a moderator's approval unless their author is trusted (wall.moderation).
+WALL_PREMODERATION = env_bool("WALL_PREMODERATION", False)
 # Presence: sockets refresh every HEARTBEAT seconds; a socket not refreshed for TTL seconds is gone.
 # The page pings after this many quiet seconds and takes the socket for dead if no frame follows
 # within WALL_PONG_WITHIN seconds (keep the ping under the proxy's idle timeout).

@@ -22,7 +22,9 @@ from ..protocol import encode
 from .loops import per_loop
 from .member import EVENT, GROUP, group_member
 from .store import shared_store
-from .writer import Envelope
+from .writer import MODERATORS, OTHERS, Envelope
+
+__all__ = ["MODERATORS", "OTHERS", "broadcast", "broadcast_on_commit", "envelope_for"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +35,13 @@ def envelope_for(
     skip_user: str | None = None,
     only_user: str | None = None,
     close_code: int | None = None,
+    audience: str | None = None,
 ) -> Envelope:
-    """The envelope for a frame; `message` and `message_deleted` carry their post id."""
+    """The envelope for a frame; `message` and `message_deleted` carry their post id. `audience`
+    is None (everyone), "moderators" or "others" (everyone but moderators)."""
     post = frame["data"].get("message") if frame["type"] == "message" else frame["data"]
     post_id = post.get("id") if frame["type"] in ("message", "message_deleted") else None
-    return Envelope(encode(frame), frame["type"], post_id, skip_user, only_user, close_code)
+    return Envelope(encode(frame), frame["type"], post_id, skip_user, only_user, close_code, audience)
 
 
 async def broadcast(
@@ -46,12 +50,16 @@ async def broadcast(
     skip_user: str | None = None,
     only_user: str | None = None,
     close_code: int | None = None,
+    audience: str | None = None,
 ) -> None:
-    """Send a frame to every socket in every process (or all but / only one user's sockets).
+    """Send a frame to every socket in every process (or all but / only one user's sockets, or
+    only / all but moderators' sockets).
 
     Never raises: an event that could not be sent is logged, and this process's member makes
     every process's sockets resume from the database (GroupMember.send_failed)."""
-    envelope = envelope_for(frame, skip_user=skip_user, only_user=only_user, close_code=close_code)
+    envelope = envelope_for(
+        frame, skip_user=skip_user, only_user=only_user, close_code=close_code, audience=audience
+    )
     try:
         position = await shared_store().position_next()
         message = {"type": EVENT, "epoch": position.epoch, "seq": position.seq, **envelope.fields()}

@@ -16,6 +16,8 @@ from .. import metrics, protocol
 
 logger = logging.getLogger(__name__)
 
+MODERATORS, OTHERS = "moderators", "others"  # Envelope.audience
+
 
 @dataclass(frozen=True)
 class Envelope:
@@ -29,6 +31,8 @@ class Envelope:
     skip_user: str | None = None  # not to this user's sockets (their own typing, join)
     only_user: str | None = None  # only to this user's sockets (a ban)
     close_code: int | None = None  # close the receiving sockets after sending (a ban)
+    # "moderators": only moderators' sockets (their queue, who hid what); "others": all but theirs.
+    audience: str | None = None
 
     def fields(self) -> dict[str, Any]:
         """The non-empty fields, for the channel-layer message."""
@@ -58,6 +62,7 @@ class SocketWriter:
     ) -> None:
         self.socket_id = socket_id
         self.user_id: str | None = None  # set once the socket joined
+        self.moderator = False  # its Django session holds wall.moderate_post (set on connect)
         self._send = send
         self._close = close
         self.backlog: deque[Envelope] = deque()
@@ -133,6 +138,8 @@ class SocketWriter:
         if envelope.only_user is not None and envelope.only_user != self.user_id:
             return False
         if envelope.skip_user is not None and envelope.skip_user == self.user_id:
+            return False
+        if envelope.audience is not None and (envelope.audience == MODERATORS) != self.moderator:
             return False
         if envelope.post_id is not None and envelope.post_id in self.history_posts:
             self.history_posts.discard(envelope.post_id)

@@ -65,7 +65,67 @@ class History:
     limit: int
 
 
-Command = Join | SendMessage | Edit | Delete | Typing | Read | History | Ping
+@dataclass(frozen=True)
+class Hide:
+    """A moderator hides a post (from the page)."""
+
+    kind: ClassVar[str] = "hide"
+    post_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Unhide:
+    kind: ClassVar[str] = "unhide"
+    post_id: int
+
+
+@dataclass(frozen=True)
+class Approve:
+    """A moderator approves a held post (WALL_PREMODERATION)."""
+
+    kind: ClassVar[str] = "approve"
+    post_id: int
+
+
+@dataclass(frozen=True)
+class Ban:
+    """A moderator bans the author of a post for `duration` ("1h", "1d" or "forever")."""
+
+    kind: ClassVar[str] = "ban"
+    post_id: int
+    reason: str
+    duration: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """A reader reports a post: `reason` is "spam", "abuse" or "other", `text` optional."""
+
+    kind: ClassVar[str] = "report"
+    post_id: int
+    reason: str
+    text: str
+
+
+Command = (
+    Join
+    | SendMessage
+    | Edit
+    | Delete
+    | Typing
+    | Read
+    | History
+    | Ping
+    | Hide
+    | Unhide
+    | Ban
+    | Report
+    | Approve
+)
+REPORT_REASONS = ("spam", "abuse", "other")
+BAN_DURATIONS = ("1h", "1d", "forever")
+REASON_MAX = 200
 
 CLIENT_ID_MAX = 64
 ID_MAX = 2**63 - 1  # PostgreSQL's bigint
@@ -202,6 +262,27 @@ def _parse_history(data: dict) -> History:
     return History(before=before, limit=min(limit, settings.WALL_HISTORY_MAX_PAGE))
 
 
+def _reason(data: dict) -> str:
+    reason = _optional_str(data, "reason", REASON_MAX)
+    return (reason or "").strip()
+
+
+def _parse_ban(data: dict) -> Ban:
+    duration = data.get("duration", "forever")
+    if duration not in BAN_DURATIONS:
+        raise WallError("bad_request", f'"duration" must be one of {", ".join(BAN_DURATIONS)}.')
+    return Ban(post_id=_id(data, "id", required=True), reason=_reason(data), duration=duration)
+
+
+def _parse_report(data: dict) -> Report:
+    post_id = _id(data, "id", required=True)
+    reason = data.get("reason")
+    if reason not in REPORT_REASONS:
+        raise WallError("bad_request", f'"reason" must be one of {", ".join(REPORT_REASONS)}.')
+    text = (_optional_str(data, "text", REASON_MAX) or "").strip()
+    return Report(post_id=post_id, reason=reason, text=text)
+
+
 _PARSERS = {
     "join": _parse_join,
     "message": _parse_message,
@@ -211,5 +292,10 @@ _PARSERS = {
     "read": lambda data: Read(message_id=_id(data, "message_id", required=True)),
     "history": _parse_history,
     "ping": lambda data: Ping(),
+    "hide": lambda data: Hide(post_id=_id(data, "id", required=True), reason=_reason(data)),
+    "unhide": lambda data: Unhide(post_id=_id(data, "id", required=True)),
+    "ban": _parse_ban,
+    "report": _parse_report,
+    "approve": lambda data: Approve(post_id=_id(data, "id", required=True)),
 }
 CLIENT_TYPES = frozenset(_PARSERS)  # every frame type a client may send

@@ -107,6 +107,57 @@ def notice_event(text: object) -> dict:
     return event("notice", {"text": text.strip()})
 
 
+def hidden_item(post: dict, *, hidden_by: str, reason: str) -> dict[str, Any]:
+    """A hidden post as moderators see it: the post, who hid it ("" for the wall itself) and why."""
+    return {"message": post, "hidden_by": hidden_by, "reason": reason}
+
+
+def moderator_event(username: str, *, hidden: list[dict], reports: int, held: list[dict]) -> dict:
+    """To a moderator's socket on connect: who they are, the latest hidden posts (hidden_item), how
+    many posts have open reports, and the posts waiting for approval (post payloads, oldest first)."""
+    return event("moderator", {"username": username, "hidden": hidden, "reports": reports, "held": held})
+
+
+def held_event(post: dict) -> dict:
+    """To moderators' sockets: a new post waits for approval (WALL_PREMODERATION)."""
+    return event("held", {"message": post})
+
+
+def message_held_event(post: dict) -> dict:
+    """To the author's own sockets: their post waits for a moderator; nobody else sees it yet."""
+    return event("message_held", {"message": post})
+
+
+def reports_event(open_count: int) -> dict:
+    """To moderators' sockets: how many posts have reports no moderator has settled."""
+    return event("reports", {"open": open_count})
+
+
+def reported_event(post_id: int | str) -> dict:
+    """To the reporting socket: its report of this post is recorded."""
+    return event("reported", {"id": str(post_id)})
+
+
+def post_hidden_event(post: dict, *, hidden_by: str, reason: str) -> dict:
+    """To moderators' sockets: a post was hidden (they see it greyed, others get message_deleted)."""
+    return event("post_hidden", hidden_item(post, hidden_by=hidden_by, reason=reason))
+
+
+def message_hidden_event(post_id: int | str, reason: str, *, by_wall: bool = False) -> dict:
+    """To the author's own sockets: a moderator (or, `by_wall`, readers' reports) hid their post, and why."""
+    return event(
+        "message_hidden", {"id": str(post_id), "reason": reason, "by": "wall" if by_wall else "moderator"}
+    )
+
+
+def user_banned_event(user_id: int | str, username: str, *, reason: str, until: datetime | None) -> dict:
+    """To moderators' sockets: a participant was banned, until when (null: for good) and why."""
+    return event(
+        "user_banned",
+        {**user_ref(user_id, username), "reason": reason, "until": until.isoformat() if until else None},
+    )
+
+
 def pong_event() -> dict:
     return event("pong", {})
 

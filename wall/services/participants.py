@@ -8,6 +8,7 @@ import random
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -76,12 +77,14 @@ class Claim:
     id: int
     username: str
     token: str
-    is_banned: bool
+    is_banned: bool  # a ban in force (Participant.ban_in_force)
+    ban_reason: str = ""
+    banned_until: datetime | None = None
 
     def refuse_if_banned(self) -> None:
         """Raise banned for a participant a moderator banned (the rule: wall.errors.banned)."""
         if self.is_banned:
-            raise errors.banned()
+            raise errors.banned(self.ban_reason, self.banned_until)
 
 
 def hash_token(token: str) -> str:
@@ -133,7 +136,14 @@ def participant_by_token(*, token: str) -> Claim:
     participant = Participant.objects.filter(token_hash=hash_token(token)).first()
     if participant is None:
         raise errors.no_such_token()
-    return Claim(participant.id, participant.username, token, participant.is_banned)
+    return Claim(
+        participant.id,
+        participant.username,
+        token,
+        participant.ban_in_force,
+        participant.ban_reason,
+        participant.banned_until,
+    )
 
 
 def participant_touch(*, participant_id: int) -> None:
@@ -145,8 +155,13 @@ def participant_lock(*, participant_id: int) -> None:
     """Lock the participant's row until the transaction ends, to write as it: raises invalid_token
     when it was deleted, banned when it is banned. Its posts and uploads are decided one at a time
     (SQLite's IMMEDIATE transactions serialize writers anyway)."""
-    participant = Participant.objects.select_for_update().filter(pk=participant_id).only("is_banned").first()
+    participant = (
+        Participant.objects.select_for_update()
+        .filter(pk=participant_id)
+        .only("is_banned", "banned_until", "ban_reason")
+        .first()
+    )
     if participant is None:
         raise errors.name_removed()
-    if participant.is_banned:
-        raise errors.banned()
+    if participant.ban_in_force:
+        raise errors.banned(participant.ban_reason, participant.banned_until)

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .. import errors, protocol, selectors
+from .. import errors, moderation, protocol, selectors
 from ..errors import WallError
 from ..live.bridge import broadcast_on_commit
 from ..models import Image, Participant, Post
@@ -70,6 +70,8 @@ class PostResult:
     created: bool
     # A resent post that a moderator has hidden since: the sender is told it is gone.
     hidden: bool = False
+    # Waiting for a moderator (WALL_PREMODERATION): only its author and moderators are told.
+    held: bool = False
 
 
 def post_create(
@@ -106,19 +108,23 @@ def post_create(
             if rate is not None:
                 _refuse_repeated_text(repeats, rate)
             image = None if image_id is None else _image_to_post(author_id=author_id, image_id=int(image_id))
+            post.is_hidden = post.is_held = held = moderation.holds_posts_of(author_id=author_id)
             post.save()
             if image is not None:
                 image.post = post
                 image.save(update_fields=["post"])
             [payload] = selectors.post_payloads(post_ids=[post.pk])
-            broadcast_on_commit([protocol.message_event(payload)])
+            if held:
+                moderation.held_on_commit(payload, author_id=author_id)
+            else:
+                broadcast_on_commit([protocol.message_event(payload)])
     except IntegrityError:
         # The same client_id raced in from another tab or process: the first one won.
         sent = None if client_id is None else _already_sent(author_id, client_id)
         if sent is None:
             raise
         return sent
-    return PostResult(payload, created=True)
+    return PostResult(payload, created=True, held=held)
 
 
 def _earlier_posts(
@@ -151,7 +157,8 @@ def _already_sent(author_id: int, client_id: str) -> PostResult | None:
     if found is None:
         return None
     payload, hidden = found
-    return PostResult(payload, created=False, hidden=hidden)
+    held = hidden and Post.objects.filter(pk=payload["id"], is_held=True).exists()
+    return PostResult(payload, created=False, hidden=hidden and not held, held=held)
 
 
 def _image_to_post(*, author_id: int, image_id: int) -> Image:

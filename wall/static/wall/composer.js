@@ -1,5 +1,6 @@
 // The composer: the draft (kept across reloads), its counter and hint, typing, and images to attach.
 
+import { banHint } from "./ban.js";
 import { imageFile } from "./images.js";
 import { isBlank } from "./text.js";
 
@@ -195,7 +196,8 @@ export class Composer {
     // Read-only, not disabled, so that a click on it still asks for a name.
     ui.draft.readOnly = !named;
     ui.draft.classList.toggle("is-locked", !named);
-    ui.draft.placeholder = named ? "Write a post…" : "Choose a name to post";
+    if (membership.banned) ui.draft.placeholder = banHint(membership.ban);
+    else ui.draft.placeholder = named ? "Write a post…" : "Choose a name to post";
     const editing = this.mode?.kind === "edit";
     const refusedImage = attachment.present && !attachment.ready && !editing;
     const blank = isBlank(ui.draft.value);
@@ -209,7 +211,7 @@ export class Composer {
     ui.counter.classList.toggle("is-over", length > max);
     ui.chooseName.hidden = named || membership.banned;
     let hint = touchKeyboard.matches ? "" : KEYBOARD_HINT;
-    if (membership.banned) hint = "This name is banned from the wall.";
+    if (membership.banned) hint = banHint(membership.ban);
     else if (!named) hint = "Reading only.";
     else if (length > max) hint = `Too long by ${length - max} characters.`;
     else if (refusedImage) hint = "Remove the image to send.";

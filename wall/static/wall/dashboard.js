@@ -67,6 +67,8 @@ function renderProblems(problems) {
 function render(data) {
   $("online").textContent = data.online == null ? "unknown (Redis down)" : String(data.online);
   $("posts").textContent = String(data.posts_last_hour);
+  if ($("reports")) $("reports").textContent = String(data.reports_open ?? "–");
+  if ($("held")) $("held").textContent = String(data.held ?? "–");
   renderSparkline(data.posts_per_minute);
   renderProcesses(data.processes);
   renderProblems(data.problems);

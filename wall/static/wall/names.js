@@ -209,6 +209,8 @@ export class Membership {
     this.joined = false; // this socket has joined
     this.joining = null; // the join payload waiting for its answer
     this.banned = false;
+    this.ban = null; // {reason, until} of the ban in force, for the banner
+    this.banTimer = null;
   }
 
   /** The reader may post (or will be able to, once joined). */
@@ -244,15 +246,33 @@ export class Membership {
     this.joined = true;
     this.joining = null;
     this.banned = false;
+    this.ban = null;
     this.identity = { username, token };
     saveIdentity(this.identity);
     this.picker.close();
     this.onChange();
   }
 
-  setBanned() {
+  /** A `banned` error ({reason, until}): one banner; a timed ban lifts itself when it ends. */
+  setBanned(error = {}) {
     this.banned = true;
+    const until = typeof error.until === "string" && !Number.isNaN(Date.parse(error.until)) ? error.until : null;
+    this.ban = { reason: typeof error.reason === "string" ? error.reason : "", until };
+    clearTimeout(this.banTimer);
+    if (until) {
+      // A second late, and at least 5 s apart, so a clock ahead of the server's cannot spin.
+      const wait = Math.min(Math.max(Date.parse(until) - Date.now() + 1000, 5000), 2 ** 31 - 1);
+      this.banTimer = setTimeout(() => this.banEnded(), wait);
+    }
     this.onChange();
+  }
+
+  /** A timed ban's end: join again with the saved token (the server decides whether it is over). */
+  banEnded() {
+    this.banned = false;
+    this.ban = null;
+    this.onChange();
+    this.rejoin();
   }
 
   /** True when `error` answers the join in flight (and was handled). */
@@ -269,8 +289,7 @@ export class Membership {
       this.lost("Your saved name is no longer yours. Choose a name again.");
     } else if (error.code === "banned") {
       this.picker.close();
-      this.setBanned();
-      this.toast(error.message);
+      this.setBanned(error); // the banner says it: no toast as well
     } else if (this.picker.isOpen) {
       this.picker.showError(error.message);
     } else if (error.code === "unavailable" && payload?.token) {

@@ -1,10 +1,13 @@
 // The wall's page: one socket, handlers keyed by event type, and the parts they drive.
 
 import { ActionBar, addPostAction } from "./actions.js";
+import { renderBan } from "./ban.js";
 import { Composer } from "./composer.js";
 import { Feed } from "./feed.js";
+import { HeldQueue, showHeld } from "./held.js";
 import { Attachment, Lightbox, Upload } from "./images.js";
 import { isPost, PostIntake } from "./intake.js";
+import { ModeratorTools } from "./moderator.js";
 import { Membership, NamePicker } from "./names.js";
 import { Notices } from "./notices.js";
 import { Notifier } from "./notify.js";
@@ -12,6 +15,7 @@ import { PendingPosts } from "./pending.js";
 import { People, peopleDrawer } from "./people.js";
 import { excerpt, refreshQuotesOf, removeQuotesOf } from "./postmeta.js";
 import { Receipts } from "./receipts.js";
+import { ReportButtons } from "./report.js";
 import { refreshTimes } from "./render.js";
 import { WallSocket } from "./socket.js";
 import { ConnectionStatus } from "./status.js";
@@ -100,6 +104,7 @@ const membership = new Membership({
   onChange: () => {
     renderMe();
     composer.render();
+    renderBan({ box: $("ban-banner"), text: $("ban-text") }, membership.banned ? membership.ban : null);
   },
 });
 const receipts = new Receipts({
@@ -155,6 +160,45 @@ const composer = new Composer({
   },
   sendEdit,
   lastEditable,
+});
+
+const moderator = new ModeratorTools({
+  ui: {
+    badge: $("mod-badge"),
+    name: $("mod-name"),
+    reports: $("mod-reports"),
+    posts: $("posts"),
+    dialog: $("mod-dialog"),
+    form: $("mod-form"),
+    title: $("mod-dialog-title"),
+    post: $("mod-dialog-post"),
+    reason: $("mod-reason"),
+    note: $("mod-note"),
+    durations: $("mod-durations"),
+    confirm: $("mod-confirm"),
+  },
+  feed,
+  send: (type, data) => socket.send(type, data),
+  toast: (text) => toasts.show(text),
+});
+
+const heldQueue = new HeldQueue({
+  ui: { box: $("held-queue"), list: $("held-list"), count: $("held-count") },
+  send: (type, data) => socket.send(type, data),
+});
+
+const reportButtons = new ReportButtons({
+  ui: {
+    posts: $("posts"),
+    dialog: $("report-dialog"),
+    form: $("report-form"),
+    post: $("report-dialog-post"),
+    reason: $("report-reason"),
+    text: $("report-text"),
+  },
+  send: (type, data) => socket.send(type, data),
+  toast: (text) => toasts.show(text),
+  canReport: () => membership.joined,
 });
 
 const intake = new PostIntake({
@@ -247,11 +291,15 @@ const handlers = {
     pending.renameAuthor(data.username);
     pending.renderAll();
     pending.flush();
+    reportButtons.decorateAll();
     receipts.scheduleRead();
     receipts.scheduleSeenBy();
   },
 
   message(data) {
+    // A live `message` for a post removed before is an unhide: it may be shown again.
+    state.deleted.delete(data.message?.id);
+    moderator.postShown(data.message);
     intake.acceptLive([data.message]);
   },
 
@@ -259,7 +307,48 @@ const handlers = {
     applyEdit(data.message);
   },
 
+  message_hidden(data) {
+    const why = data.reason ? `: ${data.reason}` : ".";
+    if (data.by === "wall") toasts.show(`Your post is hidden until a moderator looks at it${why}`);
+    else toasts.show(`A moderator hid your post${why}`);
+  },
+
+  moderator(data) {
+    moderator.start(data);
+    heldQueue.replace(data.held);
+    afterPostsChanged();
+  },
+
+  held(data) {
+    heldQueue.add(data.message);
+  },
+
+  message_held(data) {
+    showHeld({ feed, pending }, data.message);
+    afterPostsChanged();
+  },
+
+  post_hidden(data) {
+    heldQueue.remove(data.message?.id);
+    moderator.postHidden(data);
+    afterPostsChanged();
+  },
+
+  user_banned(data) {
+    moderator.userBanned(data);
+  },
+
+  reports(data) {
+    moderator.reportCount(data.open);
+  },
+
+  reported(data) {
+    reportButtons.done(data.id);
+    toasts.show("Thank you: the moderators will look at it.");
+  },
+
   message_deleted(data) {
+    heldQueue.remove(data.id);
     state.deleted.add(data.id);
     composer.forget(data.id);
     removeQuotesOf(ui.feed, data.id, (replyId, replyTo) => feed.update({ id: replyId, reply_to: replyTo }));
@@ -294,11 +383,14 @@ const handlers = {
   },
 
   error(data) {
-    if (data.code === "banned") membership.setBanned();
+    if (data.code === "banned") membership.setBanned(data);
     if (data.client_id != null && state.edits.has(data.client_id)) {
       editRefused(data);
       return;
     }
+    // Edits were answered above; a `forbidden` now answers a moderator's command.
+    if (data.code === "forbidden") moderator.stop();
+    if (data.code === "already_reported") reportButtons.done(data.id);
     if (data.code === "invalid_token" && !membership.joining) membership.lost(data.message); // The name was removed.
     if (data.client_id != null && pending.fail(data)) {
       if (data.code === "not_joined") membership.rejoin();
@@ -306,7 +398,8 @@ const handlers = {
       // The join flow showed it.
     } else if (data.code === "not_joined" && membership.identity) {
       membership.rejoin();
-    } else {
+    } else if (data.code !== "banned") {
+      // (A ban is shown once, in its banner.)
       toasts.show(data.message || `Error: ${data.code}`);
     }
   },
