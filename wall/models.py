@@ -1,21 +1,32 @@
 """The wall's data: participants who own names, and their posts."""
 
 from django.conf import settings
-from django.core.validators import MaxLengthValidator, RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models.functions import Lower
 
-# \A and \Z, not ^ and $: `$` also matches before a final newline, which let "Alice\n" through.
-USERNAME_PATTERN = r"\A[A-Za-z0-9_-]+\Z"
+from . import names
+
+# Room for a skeleton longer than its name (TS #39 maps some letters to two, as "m" to "rn").
+SKELETON_MAX = 128
+
+
+def validate_username(value: str) -> None:
+    """The model's check of a name, the same rules as the socket's (wall.names.name_problem)."""
+    if names.normalize(value) != value:
+        raise ValidationError("A name has no space before or after it, and is in NFC form.")
+    problem = names.name_problem(value)
+    if problem:
+        raise ValidationError(problem.reason)
 
 
 class Participant(models.Model):
     """A name claimed on the wall, owned by whoever holds its token (only the hash is stored)."""
 
-    username = models.CharField(
-        max_length=settings.WALL_USERNAME_MAX,
-        validators=[RegexValidator(USERNAME_PATTERN, "Letters, digits, _ and - only.")],
-    )
+    username = models.CharField(max_length=settings.WALL_USERNAME_MAX, validators=[validate_username])
+    # Its confusable skeleton (wall.names.skeleton), kept by save(): one holder per skeleton, so
+    # "Bob", "BOB" and "Bob" in Cyrillic letters are one name.
+    username_skeleton = models.CharField(max_length=SKELETON_MAX, unique=True, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
@@ -23,13 +34,15 @@ class Participant(models.Model):
     last_read_id = models.BigIntegerField(null=True, blank=True)
     is_banned = models.BooleanField(default=False)
 
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(Lower("username"), name="participant_username_ci_unique"),
-        ]
-
     def __str__(self) -> str:
         return self.username
+
+    def save(self, *args, **kwargs) -> None:
+        """Saves with the skeleton of the current name, whoever changed it (services, the admin)."""
+        self.username_skeleton = names.skeleton(self.username)
+        if kwargs.get("update_fields") is not None and "username" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "username_skeleton"}
+        super().save(*args, **kwargs)
 
 
 class Post(models.Model):

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, QuerySet
-from django.db.models.functions import Lower, TruncMinute
+from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
 from . import protocol
@@ -116,15 +116,9 @@ def post_history_on_connect(*, since_id: int | None) -> HistoryPage:
     return post_list_since(since_id=since_id)
 
 
-def participant_with_username(username: str) -> QuerySet[Participant]:
-    """Participants holding `username`, compared without case (uses the unique Lower index)."""
-    return Participant.objects.annotate(username_lower=Lower("username")).filter(
-        username_lower=username.lower()
-    )
-
-
-def username_is_taken(*, username: str) -> bool:
-    return participant_with_username(username).exists()
+def username_holder(*, skeleton: str) -> int | None:
+    """The id of the participant whose name has this confusable skeleton (wall.names.skeleton), if any."""
+    return Participant.objects.filter(username_skeleton=skeleton).values_list("pk", flat=True).first()
 
 
 def connect_reads(*, since_id: int | None, user_ids: list[str]) -> tuple[HistoryPage, dict[str, str | None]]:

@@ -9,6 +9,8 @@ from .participants import (
     participant_claim_random,
     participant_lock,
     participant_touch,
+    username_answer,
+    username_available,
     username_problem,
 )
 from .posts import PostResult, clean_content, is_blank, post_create, read_pointer_advance
@@ -29,5 +31,7 @@ __all__ = [
     "post_create",
     "read_pointer_advance",
     "uploader_by_token",
+    "username_answer",
+    "username_available",
     "username_problem",
 ]

@@ -2,19 +2,22 @@
 
 const IDENTITY_KEY = "wall.identity";
 const CHECK_DELAY_MS = 250;
-const NAME_RE = /^[A-Za-z0-9_-]+$/;
-const NAME_CHAR = /[A-Za-z0-9_-]/;
+// A first check only: letters, marks and digits of any script, _, - and single spaces. The server
+// decides the rest (look-alikes, mixed scripts) and names the character at fault (docs/protocol.md).
+const NAME_CHAR = /[\p{L}\p{M}\p{Nd}_ -]/u;
 
 /** Why a name cannot be used, naming the first character that is not allowed, or null. */
 export function nameProblem(username, min, max) {
-  const rule = `${min}–${max} letters, digits, _ or -`;
+  const rule = `${min}–${max} letters, digits, _, - or single spaces`;
   const bad = [...username].find((char) => !NAME_CHAR.test(char));
   if (bad !== undefined) {
-    const shown = /\s/.test(bad) ? "A space" : `“${bad}”`;
+    const shown = /\s/.test(bad) ? "This kind of space" : `“${bad}” (U+${bad.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")})`;
     return `${shown} cannot be part of a name: use ${rule}.`;
   }
-  if (username.length < min) return `Too short: use ${rule}.`;
-  if (username.length > max) return `Too long: use ${rule}.`;
+  if (username.includes("  ")) return "Use one space between words, not two.";
+  const length = [...username.normalize("NFC")].length;
+  if (length < min) return `Too short: use ${rule}.`;
+  if (length > max) return `Too long: use ${rule}.`;
   return null;
 }
 
@@ -63,7 +66,7 @@ export class NamePicker {
     this.suggestion = dialog.querySelector("#picker-suggestion");
     this.introText = this.intro.textContent;
     Object.assign(this, { min, max, availabilityUrl, onChoose });
-    this.rule = `${min}–${max} letters, digits, _ or -`;
+    this.rule = `${min}–${max} letters, digits, _, - or single spaces`;
     this.timer = null;
     this.request = null;
     this.busy = false;
@@ -118,7 +121,7 @@ export class NamePicker {
   }
 
   shapeProblem(username) {
-    return username.length < this.min || username.length > this.max || !NAME_RE.test(username);
+    return nameProblem(username, this.min, this.max) !== null;
   }
 
   /** "Use this name" works only for a name of the right shape that is not known to be taken. */
@@ -177,7 +180,9 @@ export class NamePicker {
       else if (answer.reason === "taken") {
         this.show("Taken", "is-bad", username);
         this.offer(typeof answer.suggestion === "string" ? answer.suggestion : null);
-      } else this.show(nameProblem(username, this.min, this.max) ?? this.rule, "is-bad");
+      } else if (answer.reason === "reserved") {
+        this.show(answer.message ?? "Kept for now: someone gave this name up lately.", "is-bad", username);
+      } else this.show(answer.message ?? nameProblem(username, this.min, this.max) ?? this.rule, "is-bad");
       this.setConfirmable();
     } catch (error) {
       if (error.name !== "AbortError") this.show("Could not check the name right now.", "");
@@ -188,6 +193,7 @@ export class NamePicker {
 // Refusals of a `join` that the join flow answers (the rest are shown as toasts).
 const JOIN_ERRORS = new Set([
   "username_taken",
+  "username_reserved",
   "invalid_username",
   "invalid_token",
   "banned",
