@@ -40,6 +40,8 @@ participant_claim_random = database_sync_to_async(services.participant_claim_ran
 participant_by_token = database_sync_to_async(services.participant_by_token)
 post_create = database_sync_to_async(services.post_create)
 read_pointer_advance = database_sync_to_async(services.read_pointer_advance)
+device_code_redeem = database_sync_to_async(services.device_code_redeem)
+device_sign_out = database_sync_to_async(services.device_sign_out)
 
 
 class WallConsumer(AsyncWebsocketConsumer):
@@ -162,6 +164,11 @@ class WallConsumer(AsyncWebsocketConsumer):
             return
         if command.token:
             claim = await participant_by_token(token=command.token)
+        elif command.code:
+            # Guessing codes is throttled per address, in the shared store (every process counts).
+            subject = connections.address_id(self.address) if self.address else self.writer.socket_id
+            await throttle_take(scope="codes", subject=subject, rate=configured_rate("WALL_CODE_TRY_RATE"))
+            claim = await device_code_redeem(code=command.code)
         else:
             # New names per client address: only names actually claimed count.
             rate = configured_rate("WALL_NAME_RATE") if self.address else None
@@ -220,6 +227,13 @@ class WallConsumer(AsyncWebsocketConsumer):
             protocol.messages_event(page.posts, has_more=page.has_more, before=command.before)
         )
 
+    async def _on_sign_out(self, command: protocol.SignOut) -> None:
+        user = self._require_join()
+        await device_sign_out(token=user.token)
+        await self._send_frame(protocol.signed_out_event())
+        # Its presence and its name on this socket end with it; the page reconnects as a reader.
+        await self.close(code=protocol.CLOSE_NORMAL)
+
     async def _on_ping(self, command: protocol.Ping) -> None:
         # The page's dead-connection check: any answer proves the whole path is alive.
         await self._send_frame(protocol.pong_event())
@@ -231,6 +245,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         protocol.Read: _on_read,
         protocol.History: _on_history,
         protocol.Ping: _on_ping,
+        protocol.SignOut: _on_sign_out,
     }
 
     # --- helpers -------------------------------------------------------------------------------

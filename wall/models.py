@@ -33,6 +33,8 @@ class Participant(models.Model):
     # Highest post id this participant has seen; only ever moves forward.
     last_read_id = models.BigIntegerField(null=True, blank=True)
     is_banned = models.BooleanField(default=False)
+    # The hash of the code to write down that brings the name to a new device (wall.services.devices).
+    recovery_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return self.username
@@ -43,6 +45,31 @@ class Participant(models.Model):
         if kwargs.get("update_fields") is not None and "username" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "username_skeleton"}
         super().save(*args, **kwargs)
+
+
+class DeviceToken(models.Model):
+    """A further device's own token for the same participant (the first device's is on Participant);
+    only the hash is stored. Made when a device code or the recovery code is redeemed."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="device_tokens")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"a device of {self.participant_id}"
+
+
+class DeviceCode(models.Model):
+    """A short code that gives a participant's name to another device: once, within its expiry."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="device_codes")
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"a device code of {self.participant_id}"
 
 
 class Post(models.Model):

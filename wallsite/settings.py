@@ -279,6 +279,13 @@ WALL_DUPLICATE_RATE = env("WALL_DUPLICATE_RATE", "3/1m")
 WALL_SOCKETS_PER_IP = env_int("WALL_SOCKETS_PER_IP", 20)
 WALL_NAME_RATE = env("WALL_NAME_RATE", "30/1h")
 WALL_JOIN_RATE = "10/1m"
+# Names on several devices and renames (issue 15, docs/protocol.md): device codes made per
+# participant, codes tried per client address, renames per participant.
+WALL_DEVICE_CODE_RATE = env("WALL_DEVICE_CODE_RATE", "5/10m")
+WALL_CODE_TRY_RATE = env("WALL_CODE_TRY_RATE", "10/10m")
+WALL_RENAME_RATE = env("WALL_RENAME_RATE", "3/24h")
+# A name given up by a rename stays kept from others this many days.
+WALL_NAME_RESERVE_DAYS = env_int("WALL_NAME_RESERVE_DAYS", 7)
 # Presence: sockets refresh every HEARTBEAT seconds; a socket not refreshed for TTL seconds is gone.
 # The page pings after this many quiet seconds and takes the socket for dead if no frame follows
 # within WALL_PONG_WITHIN seconds (keep the ping under the proxy's idle timeout).

@@ -17,6 +17,7 @@ class Join:
     kind: ClassVar[str] = "join"
     username: str | None
     token: str | None
+    code: str | None = None  # a device or recovery code (wall.services.devices)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,12 @@ class History:
     limit: int
 
 
-Command = Join | SendMessage | Typing | Read | History | Ping
+@dataclass(frozen=True)
+class SignOut:
+    kind: ClassVar[str] = "sign_out"
+
+
+Command = Join | SendMessage | Typing | Read | History | Ping | SignOut
 
 CLIENT_ID_MAX = 64
 ID_MAX = 2**63 - 1  # PostgreSQL's bigint
@@ -130,7 +136,11 @@ def parse_since(query_string: bytes) -> int | None:
 
 
 def _parse_join(data: dict) -> Join:
-    return Join(username=_optional_str(data, "username"), token=_optional_str(data, "token"))
+    return Join(
+        username=_optional_str(data, "username"),
+        token=_optional_str(data, "token"),
+        code=_optional_str(data, "code", max_length=40),
+    )
 
 
 def _parse_message(data: dict) -> SendMessage:
@@ -169,5 +179,6 @@ _PARSERS = {
     "read": lambda data: Read(message_id=_id(data, "message_id", required=True)),
     "history": _parse_history,
     "ping": lambda data: Ping(),
+    "sign_out": lambda data: SignOut(),
 }
 CLIENT_TYPES = frozenset(_PARSERS)  # every frame type a client may send

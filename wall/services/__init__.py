@@ -1,6 +1,13 @@
 """Writes, for the socket and the admin alike: each validates like the admin (full_clean) and
 broadcasts only after its transaction commits (wall.live.bridge). One module per entity."""
 
+from .devices import (
+    DeviceCodeGrant,
+    device_code_create,
+    device_code_redeem,
+    device_sign_out,
+    recovery_code_create,
+)
 from .participants import (
     Claim,
     hash_token,
@@ -18,8 +25,12 @@ from .uploads import image_upload, uploader_by_token
 
 __all__ = [
     "Claim",
+    "DeviceCodeGrant",
     "PostResult",
     "clean_content",
+    "device_code_create",
+    "device_code_redeem",
+    "device_sign_out",
     "hash_token",
     "image_upload",
     "is_blank",
@@ -30,6 +41,7 @@ __all__ = [
     "participant_touch",
     "post_create",
     "read_pointer_advance",
+    "recovery_code_create",
     "uploader_by_token",
     "username_answer",
     "username_available",

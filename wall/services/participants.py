@@ -200,6 +200,8 @@ def participant_by_token(*, token: str) -> Claim:
         raise errors.no_such_token()
     token_hash = hash_token(token)
     participant = Participant.objects.filter(token_hash=token_hash).first()
+    if participant is None:  # a further device's token (wall.services.devices)
+        participant = Participant.objects.filter(device_tokens__token_hash=token_hash).first()
     if participant is None:
         raise errors.no_such_token()
     return Claim(participant.id, participant.username, token, participant.is_banned)

@@ -54,7 +54,7 @@ export function forgetIdentity() {
  * wall stays in view while the reader chooses.
  */
 export class NamePicker {
-  constructor({ dialog, min, max, availabilityUrl, onChoose }) {
+  constructor({ dialog, min, max, availabilityUrl, onChoose, onCode }) {
     this.dialog = dialog;
     this.form = dialog.querySelector("form");
     this.input = dialog.querySelector("#picker-name");
@@ -65,7 +65,9 @@ export class NamePicker {
     this.intro = dialog.querySelector("#picker-intro");
     this.suggestion = dialog.querySelector("#picker-suggestion");
     this.introText = this.intro.textContent;
-    Object.assign(this, { min, max, availabilityUrl, onChoose });
+    Object.assign(this, { min, max, availabilityUrl, onChoose, onCode });
+    this.codeForm = dialog.querySelector("#picker-code-form");
+    this.codeInput = dialog.querySelector("#picker-code");
     this.rule = `${min}–${max} letters, digits, _, - or single spaces`;
     this.timer = null;
     this.request = null;
@@ -85,6 +87,14 @@ export class NamePicker {
       this.onChoose({});
     });
     this.later.addEventListener("click", () => this.close());
+    // A code from another device (or a recovery code) brings a name that is already someone's: yours.
+    this.codeForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const code = this.codeInput.value.trim();
+      if (this.busy || !code) return;
+      this.setBusy(true, "Checking the code…");
+      this.onCode(code);
+    });
     this.suggestion.addEventListener("click", () => {
       this.input.value = this.suggestion.dataset.name;
       this.input.focus();
@@ -199,6 +209,7 @@ const JOIN_ERRORS = new Set([
   "banned",
   "unavailable",
   "rate_limited",
+  "invalid_code",
 ]);
 const REJOIN_AFTER_MS = 3000;
 
@@ -273,6 +284,8 @@ export class Membership {
     this.joining = null;
     if (error.code === "invalid_token") {
       this.lost("Your saved name is no longer yours. Choose a name again.");
+    } else if (error.code === "invalid_code" && !this.picker.isOpen) {
+      this.picker.open(error.message);
     } else if (error.code === "banned") {
       this.picker.close();
       this.setBanned();
@@ -284,6 +297,16 @@ export class Membership {
     } else {
       this.toast(error.message);
     }
+  }
+
+  /** This device signed out (`signed_out`): forget the name here; the server closes the socket. */
+  signedOut() {
+    forgetIdentity();
+    this.identity = null;
+    this.me = null;
+    this.joined = false;
+    this.onChange();
+    this.picker.open("You signed out on this device. Choose a name, or enter a code from another device.");
   }
 
   /** The saved token owns no name any more: forget it and ask for a name again. */

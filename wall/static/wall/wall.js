@@ -1,6 +1,7 @@
 // The wall's page: one socket, handlers keyed by event type, and the parts they drive.
 
 import { Composer } from "./composer.js";
+import { NameMenu, codeFromAddress } from "./devices.js";
 import { Feed } from "./feed.js";
 import { Attachment, Lightbox, Upload } from "./images.js";
 import { PostIntake } from "./intake.js";
@@ -84,6 +85,7 @@ const picker = new NamePicker({
   max: config.usernameMax,
   availabilityUrl: root.dataset.usernamesUrl,
   onChoose: (payload) => membership.request(payload),
+  onCode: (code) => membership.request({ code }),
 });
 const membership = new Membership({
   picker,
@@ -93,7 +95,16 @@ const membership = new Membership({
   onChange: () => {
     renderMe();
     composer.render();
+    nameMenu.render();
   },
+});
+const nameMenu = new NameMenu({
+  ui: NameMenu.elements($),
+  deviceCodeUrl: root.dataset.deviceCodeUrl,
+  recoveryCodeUrl: root.dataset.recoveryCodeUrl,
+  membership,
+  send: (type, data) => socket.send(type, data),
+  toast: (message) => toasts.show(message),
 });
 const receipts = new Receipts({
   feed,
@@ -257,6 +268,10 @@ const handlers = {
     if (typeof data.text === "string") notices.show(data.text);
   },
 
+  signed_out() {
+    membership.signedOut();
+  },
+
   pong() {
     // Only proves the connection is alive; socket.js already noted the frame's arrival.
   },
@@ -271,6 +286,8 @@ const handlers = {
     if (data.code === "invalid_token" && !membership.joining) membership.lost(data.message); // The name was removed.
     if (data.client_id != null && pending.fail(data)) {
       if (data.code === "not_joined") membership.rejoin();
+    } else if (nameMenu.renameRefused(data)) {
+      // The rename dialog showed it.
     } else if (membership.answers(data)) {
       // The join flow showed it.
     } else if (data.code === "not_joined" && membership.identity) {
@@ -369,5 +386,8 @@ renderMe();
 people.render();
 status.render();
 renderTop();
-if (!membership.identity) picker.open();
+// A link from another device's "Use my name on another device" carries a code: join with it.
+const linkCode = codeFromAddress();
+if (linkCode) membership.joining = { code: linkCode };
+else if (!membership.identity) picker.open();
 socket.connect();

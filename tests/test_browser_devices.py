@@ -1,0 +1,86 @@
+"""A name on two devices in a real Chromium (issue 15, 2): claim on one, carry it over with the
+code to another browser context, post from both, and stay one person in the people list."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser_support import Wall, choose_name, open_wall, posts, save_screenshot, send, start_wall
+
+pytestmark = pytest.mark.browser
+
+CODE_RE = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}$")
+
+
+@pytest.fixture(scope="module")
+def wall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wall]:
+    wall = start_wall(tmp_path_factory.mktemp("devices"), WALL_POST_RATE="off")
+    yield wall
+    wall.server.stop()
+
+
+def test_a_name_carried_to_a_second_device_with_the_code_is_one_person(browser: Browser, wall: Wall) -> None:
+    laptop = open_wall(browser, wall.url)
+    choose_name(laptop, "Hana")
+    send(laptop, "From the laptop")
+    laptop.locator("#me-toggle").click()
+    laptop.get_by_role("button", name="Use my name on another device").click()
+    code = laptop.locator("#device-code")
+    expect(code).to_have_text(CODE_RE)
+    expect(laptop.locator("#device-qr")).to_be_visible()
+    save_screenshot(laptop, "device-code.png")
+    shown = code.text_content()
+    laptop.get_by_role("button", name="Done").click()
+
+    phone = open_wall(browser, wall.url, viewport={"width": 390, "height": 844})
+    phone.get_by_label("Have a code from another device?").fill(shown.lower())
+    phone.get_by_role("button", name="Use this code").click()
+    expect(phone.locator("#picker")).to_be_hidden()
+    expect(phone.locator("#me-name")).to_have_text("Hana")
+    send(phone, "From the phone")
+
+    for page in (laptop, phone):
+        expect(posts(page, "From the phone")).to_have_count(1)
+        expect(posts(page, "From the laptop")).to_have_count(1)
+        expect(page.locator("#people-list > li")).to_have_count(1)
+        expect(page.locator("#people-list")).to_contain_text("Hana")
+    save_screenshot(phone, "device-phone.png")
+    saved = "JSON.parse(localStorage.getItem('wall.identity')).token"
+    tokens = [page.evaluate(saved) for page in (laptop, phone)]
+    assert tokens[0] != tokens[1]
+    phone.context.close()
+    laptop.context.close()
+
+
+def test_the_link_of_the_qr_code_joins_and_signing_out_warns_first(browser: Browser, wall: Wall) -> None:
+    laptop = open_wall(browser, wall.url)
+    choose_name(laptop, "Ilse")
+    laptop.locator("#me-toggle").click()
+    laptop.get_by_role("button", name="Use my name on another device").click()
+    expect(laptop.locator("#device-code")).to_have_text(CODE_RE)
+    expiry = laptop.locator("#device-expiry").text_content()
+    link = re.search(r"https?://\S+\?code=[0-9A-Z]+", expiry).group(0)
+    laptop.get_by_role("button", name="Done").click()
+
+    phone = open_wall(browser, link)
+    expect(phone.locator("#me-name")).to_have_text("Ilse")
+    assert "code=" not in phone.url  # a reload does not try the used code again
+
+    phone.locator("#me-toggle").click()
+    phone.get_by_role("button", name="Sign out on this device").click()
+    warning = phone.locator("#signout-dialog")
+    expect(warning).to_be_visible()
+    expect(warning.get_by_role("button", name="Show a code for another device")).to_be_visible()
+    warning.get_by_role("button", name="Sign out", exact=True).click()
+    expect(phone.locator("#picker-intro")).to_have_text(re.compile("signed out"))
+    expect(phone.locator("#me")).to_be_hidden()
+    assert phone.evaluate("localStorage.getItem('wall.identity')") is None
+    # The laptop keeps the name.
+    send(laptop, "Still here")
+    expect(posts(laptop, "Still here")).to_have_count(1)
+    phone.context.close()
+    laptop.context.close()
