@@ -84,3 +84,32 @@ def test_the_link_of_the_qr_code_joins_and_signing_out_warns_first(browser: Brow
     expect(posts(laptop, "Still here")).to_have_count(1)
     phone.context.close()
     laptop.context.close()
+
+
+def test_a_rename_shows_on_every_page_in_posts_people_and_seen_by(browser: Browser, wall: Wall) -> None:
+    bob = open_wall(browser, wall.url)
+    choose_name(bob, "Bobby")
+    send(bob, "Posted as Bobby")
+    reader = open_wall(browser, wall.url)
+    choose_name(reader, "Reader")
+    expect(posts(reader, "Posted as Bobby")).to_have_count(1)
+    bob.locator("#me-toggle").click()
+    bob.get_by_role("button", name="Rename").click()
+    bob.get_by_label("New name").fill("Łukasz")
+    bob.locator("#rename-confirm").click()
+    expect(bob.locator("#rename-dialog")).to_be_hidden()
+    expect(bob.locator("#me-name")).to_have_text("Łukasz")
+    for page in (bob, reader):
+        expect(page.locator(".post-author", has_text="Łukasz")).to_have_count(1)
+        expect(page.locator(".post-author", has_text="Bobby")).to_have_count(0)
+        expect(page.locator("#people-list")).to_contain_text("Łukasz")
+        expect(page.locator("#people-list")).not_to_contain_text("Bobby")
+    save_screenshot(reader, "renamed.png")
+    # A refused rename is explained in the dialog.
+    bob.locator("#me-toggle").click()
+    bob.get_by_role("button", name="Rename").click()
+    bob.get_by_label("New name").fill("READER")
+    bob.locator("#rename-confirm").click()
+    expect(bob.locator("#rename-feedback")).to_have_text(re.compile("taken"))
+    bob.context.close()
+    reader.context.close()

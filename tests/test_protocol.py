@@ -43,7 +43,8 @@ def test_each_client_frame_parses_into_its_command(frame, command):
 
 
 def test_the_client_types_are_those_the_parser_knows():
-    assert {"join", "message", "typing", "read", "history", "ping", "sign_out"} == protocol.CLIENT_TYPES
+    known = {"join", "message", "typing", "read", "history", "ping", "sign_out", "rename"}
+    assert known == protocol.CLIENT_TYPES
 
 
 def test_a_history_page_is_capped_and_defaults_to_the_setting(settings):

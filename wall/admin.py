@@ -1,7 +1,9 @@
-"""Moderation in the Django admin: every hide, unhide, ban and delete goes through wall.moderation."""
+"""Moderation in the Django admin: every hide, unhide, ban and delete goes through wall.moderation;
+renames and the release of kept names through wall.services.renames."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.forms import ModelForm
@@ -10,8 +12,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from . import moderation
-from .models import Participant, Post
+from . import moderation, services
+from .errors import WallError
+from .models import NameReservation, Participant, Post
 
 
 def _ids(queryset: QuerySet) -> list[int]:
@@ -112,14 +115,34 @@ def unban_participants(modeladmin: ParticipantAdmin, request: HttpRequest, query
     modeladmin.message_user(request, f"Unbanned {_plural(len(unbanned), 'participant')}.", messages.SUCCESS)
 
 
+class ParticipantForm(forms.ModelForm):
+    """The admin's participant form: a new name must pass the wall's own rules (a moderator's
+    rename is checked like anyone's, but may take a name kept for someone else)."""
+
+    class Meta:
+        model = Participant
+        fields = ["username", "is_banned"]
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if "username" in self.changed_data:
+            try:
+                services.username_available(username=username, for_participant=self.instance.pk)
+            except WallError as error:
+                if error.code != "username_reserved":
+                    raise forms.ValidationError(error.message) from None
+        return username
+
+
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
     list_display = ["username", "post_count", "created_at", "last_seen_at", "is_banned"]
     list_filter = ["is_banned"]
     search_fields = ["username"]
-    # The name belongs to whoever holds its token; only the ban changes here, through wall.moderation.
+    # A rename goes through wall.services.renames (everyone is told); the ban through wall.moderation.
+    form = ParticipantForm
     fields = ["username", "post_count", "created_at", "last_seen_at", "last_read_id", "is_banned"]
-    readonly_fields = ["username", "post_count", "created_at", "last_seen_at", "last_read_id"]
+    readonly_fields = ["post_count", "created_at", "last_seen_at", "last_read_id"]
     actions = [ban_participants, ban_participants_and_hide_posts, unban_participants]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:
@@ -136,6 +159,9 @@ class ParticipantAdmin(admin.ModelAdmin):
         return False  # Names are claimed on the wall, which hands out their tokens.
 
     def save_model(self, request: HttpRequest, obj: Participant, form: ModelForm, change: bool) -> None:
+        if change and "username" in form.changed_data:
+            # The impersonator's name is not kept for them: a moderator's rename keeps nothing.
+            services.participant_rename(participant_id=obj.pk, username=obj.username, keep_old=False)
         if change and "is_banned" in form.changed_data:
             if obj.is_banned:
                 moderation.participant_ban(participant_ids=[obj.pk])
@@ -147,3 +173,32 @@ class ParticipantAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Participant]) -> None:
         moderation.participant_delete(participant_ids=_ids(queryset))
+
+
+@admin.action(description="Release selected names (anyone may take them now)", permissions=["delete"])
+def release_names(modeladmin: NameReservationAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    ids = _ids(queryset)
+    for reservation_id in ids:
+        services.name_release(reservation_id=reservation_id)
+    modeladmin.message_user(request, f"Released {_plural(len(ids), 'name')}.", messages.SUCCESS)
+
+
+@admin.register(NameReservation)
+class NameReservationAdmin(admin.ModelAdmin):
+    """Names given up by a rename, kept from others for a while; a moderator may release one."""
+
+    list_display = ["username", "participant", "until"]
+    search_fields = ["username", "participant__username"]
+    fields = ["username", "participant", "until"]
+    readonly_fields = ["username", "participant", "until"]
+    actions = [release_names]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # A name is kept by a rename, never by hand.
+
+    def delete_model(self, request: HttpRequest, obj: NameReservation) -> None:
+        services.name_release(reservation_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[NameReservation]) -> None:
+        for reservation_id in _ids(queryset):
+            services.name_release(reservation_id=reservation_id)

@@ -42,6 +42,7 @@ post_create = database_sync_to_async(services.post_create)
 read_pointer_advance = database_sync_to_async(services.read_pointer_advance)
 device_code_redeem = database_sync_to_async(services.device_code_redeem)
 device_sign_out = database_sync_to_async(services.device_sign_out)
+participant_rename = database_sync_to_async(services.participant_rename)
 
 
 class WallConsumer(AsyncWebsocketConsumer):
@@ -160,6 +161,9 @@ class WallConsumer(AsyncWebsocketConsumer):
                 raise WallError(
                     "bad_request", f"This socket joined as {self.user.username}; reconnect to switch."
                 )
+            # Read again: the name may have changed on another device (the page re-joins on `user_renamed`).
+            self.user = await participant_by_token(token=command.token)
+            await socket_joined(self.writer, str(self.user.id), self.user.username)
             await self._send_frame(protocol.welcome_event(self.user.id, self.user.username, self.user.token))
             return
         if command.token:
@@ -227,6 +231,15 @@ class WallConsumer(AsyncWebsocketConsumer):
             protocol.messages_event(page.posts, has_more=page.has_more, before=command.before)
         )
 
+    async def _on_rename(self, command: protocol.Rename) -> None:
+        user = self._require_join()
+        # Only renames that happen count (WALL_RENAME_RATE, per participant, in the shared store).
+        async with throttled(scope="rename", subject=str(user.id), rate=configured_rate("WALL_RENAME_RATE")):
+            renamed = await participant_rename(participant_id=user.id, username=command.username)
+        self.user = services.Claim(user.id, renamed.username, user.token, user.is_banned)
+        # Presence lists the new name to sockets that connect from now on.
+        await socket_joined(self.writer, str(user.id), renamed.username)
+
     async def _on_sign_out(self, command: protocol.SignOut) -> None:
         user = self._require_join()
         await device_sign_out(token=user.token)
@@ -246,6 +259,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         protocol.History: _on_history,
         protocol.Ping: _on_ping,
         protocol.SignOut: _on_sign_out,
+        protocol.Rename: _on_rename,
     }
 
     # --- helpers -------------------------------------------------------------------------------

@@ -47,6 +47,19 @@ class Participant(models.Model):
         super().save(*args, **kwargs)
 
 
+class NameReservation(models.Model):
+    """A name someone renamed away from, kept from everyone else until `until` (so nobody takes it
+    to pass for them); its old holder may take it back. Moderators release one by deleting it."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="reservations")
+    username = models.CharField(max_length=settings.WALL_USERNAME_MAX)
+    username_skeleton = models.CharField(max_length=SKELETON_MAX, db_index=True)
+    until = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} (kept until {self.until:%Y-%m-%d %H:%M})"
+
+
 class DeviceToken(models.Model):
     """A further device's own token for the same participant (the first device's is on Participant);
     only the hash is stored. Made when a device code or the recovery code is redeemed."""

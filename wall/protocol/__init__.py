@@ -11,6 +11,7 @@ from .commands import (
     Join,
     Ping,
     Read,
+    Rename,
     SendMessage,
     SignOut,
     Typing,
@@ -44,6 +45,7 @@ from .events import (
     user_joined_event,
     user_left_event,
     user_ref,
+    user_renamed_event,
     users_event,
     welcome_event,
 )
@@ -65,6 +67,7 @@ __all__ = [
     "Join",
     "Ping",
     "Read",
+    "Rename",
     "SendMessage",
     "SignOut",
     "Typing",
@@ -88,6 +91,7 @@ __all__ = [
     "user_joined_event",
     "user_left_event",
     "user_ref",
+    "user_renamed_event",
     "users_event",
     "welcome_event",
 ]

@@ -56,7 +56,13 @@ class SignOut:
     kind: ClassVar[str] = "sign_out"
 
 
-Command = Join | SendMessage | Typing | Read | History | Ping | SignOut
+@dataclass(frozen=True)
+class Rename:
+    kind: ClassVar[str] = "rename"
+    username: str
+
+
+Command = Join | SendMessage | Typing | Read | History | Ping | SignOut | Rename
 
 CLIENT_ID_MAX = 64
 ID_MAX = 2**63 - 1  # PostgreSQL's bigint
@@ -143,6 +149,13 @@ def _parse_join(data: dict) -> Join:
     )
 
 
+def _parse_rename(data: dict) -> Rename:
+    username = _optional_str(data, "username")
+    if username is None:
+        raise WallError("bad_request", 'A rename needs "username".')
+    return Rename(username=username)
+
+
 def _parse_message(data: dict) -> SendMessage:
     content = data.get("content", "")
     if content is None:
@@ -180,5 +193,6 @@ _PARSERS = {
     "history": _parse_history,
     "ping": lambda data: Ping(),
     "sign_out": lambda data: SignOut(),
+    "rename": _parse_rename,
 }
 CLIENT_TYPES = frozenset(_PARSERS)  # every frame type a client may send

@@ -65,6 +65,11 @@ def signed_out_event() -> dict:
     return event("signed_out", {})
 
 
+def user_renamed_event(user_id: int | str, username: str, previous: str) -> dict:
+    """Everyone: a participant's name changed; posts, the people list and "seen by" follow."""
+    return event("user_renamed", {**user_ref(user_id, username), "previous": previous})
+
+
 def message_event(post: dict) -> dict:
     return event("message", {"message": post})
 

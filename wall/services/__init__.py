@@ -21,12 +21,14 @@ from .participants import (
     username_problem,
 )
 from .posts import PostResult, clean_content, is_blank, post_create, read_pointer_advance
+from .renames import Renamed, name_release, participant_rename
 from .uploads import image_upload, uploader_by_token
 
 __all__ = [
     "Claim",
     "DeviceCodeGrant",
     "PostResult",
+    "Renamed",
     "clean_content",
     "device_code_create",
     "device_code_redeem",
@@ -34,10 +36,12 @@ __all__ = [
     "hash_token",
     "image_upload",
     "is_blank",
+    "name_release",
     "participant_by_token",
     "participant_claim",
     "participant_claim_random",
     "participant_lock",
+    "participant_rename",
     "participant_touch",
     "post_create",
     "read_pointer_advance",

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from .. import errors, names
 from ..errors import WallError
-from ..models import Participant
+from ..models import NameReservation, Participant
 from ..selectors import username_holder
 
 # What secrets.token_urlsafe(32) makes; anything else owns no name and costs no database read.
@@ -123,8 +123,12 @@ def username_available(*, username: str, for_participant: int | None = None) -> 
 
 
 def name_reserved(*, skeleton: str, for_participant: int | None = None) -> bool:
-    """Whether a recently given-up name with this skeleton is still kept from others."""
-    return False
+    """Whether a name with this skeleton was given up lately (wall.services.renames) and is still
+    kept from everyone but its old holder."""
+    kept = NameReservation.objects.filter(username_skeleton=skeleton, until__gt=timezone.now())
+    if for_participant is not None:
+        kept = kept.exclude(participant_id=for_participant)
+    return kept.exists()
 
 
 _SUGGESTION_TRIES = 20

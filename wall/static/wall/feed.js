@@ -1,7 +1,7 @@
 // The list of posts: one element per post id, in id order, grouped by author and day, with scrolling,
 // keyboard moves between posts (a role="feed" list), visibility and "seen by".
 
-import { dayLabel, el, postElement, setPostId, setSeenBy } from "./render.js";
+import { avatar, dayLabel, el, postElement, setPostId, setSeenBy } from "./render.js";
 
 const BOTTOM_SLACK_PX = 48;
 // A post continues its author's group when it follows their previous one within this time, the same day.
@@ -189,6 +189,18 @@ export class Feed {
     const next = this.entryAt(target).el;
     this.setCurrent(next);
     next.focus();
+  }
+
+  /** `previous` is called `username` now (`user_renamed`): its posts show the new name. Names are
+   * one holder's at a time, so the posts with the old name are theirs. */
+  renameAuthor(previous, username) {
+    for (const entry of this.items.values()) {
+      if (entry.post.author !== previous) continue;
+      entry.post.author = username;
+      const author = entry.el.querySelector(".post-author");
+      if (author) author.textContent = username;
+      entry.el.querySelector(":scope > .avatar")?.replaceWith(avatar(username));
+    }
   }
 
   remove(id) {

@@ -299,6 +299,16 @@ export class Membership {
     }
   }
 
+  /** This participant's name changed (here or on another device). */
+  renamed(username) {
+    this.me = { ...this.me, username };
+    if (this.identity) {
+      this.identity = { ...this.identity, username };
+      saveIdentity(this.identity);
+    }
+    this.onChange();
+  }
+
   /** This device signed out (`signed_out`): forget the name here; the server closes the socket. */
   signedOut() {
     forgetIdentity();

@@ -268,6 +268,23 @@ const handlers = {
     if (typeof data.text === "string") notices.show(data.text);
   },
 
+  user_renamed(data) {
+    if (typeof data.username !== "string" || typeof data.previous !== "string") return;
+    feed.renameAuthor(data.previous, data.username);
+    people.rename(data.id, data.username);
+    receipts.rename(data.id, data.username);
+    receipts.scheduleSeenBy();
+    if (data.id === membership.me?.id) {
+      const mine = nameMenu.renaming !== null;
+      membership.renamed(data.username);
+      pending.renameAuthor(data.username);
+      nameMenu.renamed();
+      // Renamed on another device: this socket's join is refreshed, so it speaks with the new name.
+      if (!mine) membership.rejoin();
+    }
+    ui.announcer.textContent = `${data.previous} is now called ${data.username}`;
+  },
+
   signed_out() {
     membership.signedOut();
   },
