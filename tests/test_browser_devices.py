@@ -10,6 +10,8 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser_support import Wall, choose_name, open_wall, posts, save_screenshot, send, start_wall
+from tests.conftest import shared_redis_env
+from tests.servers import running_servers
 
 pytestmark = pytest.mark.browser
 
@@ -105,11 +107,44 @@ def test_a_rename_shows_on_every_page_in_posts_people_and_seen_by(browser: Brows
         expect(page.locator("#people-list")).to_contain_text("Łukasz")
         expect(page.locator("#people-list")).not_to_contain_text("Bobby")
     save_screenshot(reader, "renamed.png")
+    # "Seen by" names the reader by its new name once it renames.
+    seen = bob.locator(".seen-by")
+    expect(seen).to_have_attribute("aria-label", "Seen by Reader")
+    reader.locator("#me-toggle").click()
+    reader.get_by_role("button", name="Rename").click()
+    reader.get_by_label("New name").fill("Leser")
+    reader.locator("#rename-confirm").click()
+    expect(seen).to_have_attribute("aria-label", "Seen by Leser")
     # A refused rename is explained in the dialog.
     bob.locator("#me-toggle").click()
     bob.get_by_role("button", name="Rename").click()
-    bob.get_by_label("New name").fill("READER")
+    bob.get_by_label("New name").fill("LESER")
     bob.locator("#rename-confirm").click()
     expect(bob.locator("#rename-feedback")).to_have_text(re.compile("taken"))
     bob.context.close()
     reader.context.close()
+
+
+# No django_db mark: the database is its own (conftest.own_database_url), as in test_browser_notice.
+@pytest.mark.multiprocess
+def test_a_rename_is_seen_live_by_a_page_on_the_other_server_process(
+    browser: Browser, own_database_url: str, workdir
+) -> None:
+    with running_servers(2, shared_redis_env(own_database_url), workdir) as (first, second):
+        mina = open_wall(browser, first.http_url + "/")
+        choose_name(mina, "Mina")
+        send(mina, "Hello from process one")
+        reader = open_wall(browser, second.http_url + "/")
+        choose_name(reader, "Reader")
+        expect(posts(reader, "Hello from process one")).to_have_count(1)
+        expect(reader.locator("#people-list")).to_contain_text("Mina")
+        mina.locator("#me-toggle").click()
+        mina.get_by_role("button", name="Rename").click()
+        mina.get_by_label("New name").fill("Минерва")
+        mina.locator("#rename-confirm").click()
+        expect(reader.locator(".post-author", has_text="Минерва")).to_have_count(1)
+        expect(reader.locator("#people-list")).to_contain_text("Минерва")
+        expect(reader.locator("#people-list")).not_to_contain_text("Mina")
+        save_screenshot(reader, "renamed-across-processes.png")
+        reader.context.close()
+        mina.context.close()

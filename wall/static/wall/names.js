@@ -192,7 +192,10 @@ export class NamePicker {
         this.offer(typeof answer.suggestion === "string" ? answer.suggestion : null);
       } else if (answer.reason === "reserved") {
         this.show(answer.message ?? "Kept for now: someone gave this name up lately.", "is-bad", username);
-      } else this.show(answer.message ?? nameProblem(username, this.min, this.max) ?? this.rule, "is-bad");
+      } else {
+        // Refused by a rule only the server knows (look-alikes, mixed scripts): not confirmable.
+        this.show(answer.message ?? nameProblem(username, this.min, this.max) ?? this.rule, "is-bad", username);
+      }
       this.setConfirmable();
     } catch (error) {
       if (error.name !== "AbortError") this.show("Could not check the name right now.", "");
