@@ -69,6 +69,8 @@ def recovery_code_create(*, participant_id: int) -> str:
 
 
 def invalid_code() -> WallError:
+    """A code that gives no name: unknown, used, expired or replaced (one answer for all, so a
+    guesser learns nothing)."""
     return WallError(
         "invalid_code", "This code is unknown, used or expired; make a new one on your other device."
     )
