@@ -142,3 +142,22 @@ def test_confusable_homoglyphs_keeps_unicode_pairs_both_ways_and_scripts_by_alia
     assert data["m"] == [{"c": "rn", "n": "LATIN SMALL LETTER R, LATIN SMALL LETTER N"}]
     scripts = [categories.alias(char) for char in "a\u0414\u738b-\u0301"]
     assert scripts == ["LATIN", "CYRILLIC", "HAN", "COMMON", "INHERITED"]
+
+
+@pytest.mark.django_db
+def test_select_related_leaves_a_dangling_unconstrained_foreign_key_none_and_keeps_its_id():
+    """wall.selectors.reply_payload: a reply whose original row is gone reads back with `reply_to`
+    None (the LEFT JOIN found nothing) and `reply_to_id` still set, without a query or an error."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wall.models import Participant, Post
+
+    author = Participant.objects.create(username="Alice", token_hash="x" * 64)
+    original = Post.objects.create(author=author, content="gone soon")
+    reply = Post.objects.create(author=author, content="re", reply_to=original)
+    Post.objects.filter(pk=original.pk).delete()
+    with CaptureQueriesContext(connection) as queries:
+        [read] = Post.objects.select_related("author", "reply_to__author").filter(pk=reply.pk)
+        assert read.reply_to is None and read.reply_to_id == original.pk
+    assert len(queries) == 1

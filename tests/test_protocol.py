@@ -43,7 +43,7 @@ def test_each_client_frame_parses_into_its_command(frame, command):
 
 
 def test_the_client_types_are_those_the_parser_knows():
-    known = {"join", "message", "typing", "read", "history", "ping", "sign_out", "rename"}
+    known = {"join", "message", "edit", "delete", "typing", "read", "history", "ping", "sign_out", "rename"}
     assert known == protocol.CLIENT_TYPES
 
 
@@ -129,9 +129,11 @@ def test_a_post_payload_has_the_documented_shape():
         "author": "Alice",
         "content": "hello",
         "created_at": "2026-01-02T03:04:05+00:00",
+        "edited_at": None,
         "image": "/media/images/2026/01/a.png",
         "thumbnail": {"url": "/media/images/2026/01/a-thumb.webp", "width": 48, "height": 32},
         "client_id": "c-1",
+        "reply_to": None,
     }
 
 

@@ -8,6 +8,7 @@ from .devices import (
     device_sign_out,
     recovery_code_create,
 )
+from .edits import post_delete_own, post_edit
 from .participants import (
     Claim,
     hash_token,
@@ -44,6 +45,8 @@ __all__ = [
     "participant_rename",
     "participant_touch",
     "post_create",
+    "post_delete_own",
+    "post_edit",
     "read_pointer_advance",
     "recovery_code_create",
     "uploader_by_token",

@@ -98,13 +98,33 @@ export function postElement(post, { mine = false } = {}) {
   head.append(el("span", "post-author", post.author), time);
   body.append(head);
 
-  if (post.content) body.append(el("p", "post-content", post.content));
+  if (post.content) body.append(contentElement(post));
   const image = imageLink(post);
   if (image) body.append(image);
   body.append(el("div", "post-foot"));
   item.append(body);
   setPostId(item, post);
   return item;
+}
+
+/** The post's text, as text. */
+function contentElement(post) {
+  return el("p", "post-content", post.content);
+}
+
+/** Show `post`'s text (an edit) in its element, keeping everything else. */
+export function setPostContent(item, post) {
+  const current = item.querySelector(".post-content");
+  if (!post.content) {
+    current?.remove();
+    return;
+  }
+  const next = contentElement(post);
+  if (current) current.replaceWith(next);
+  else item.querySelector(".post-image-link, .post-foot")?.before(next);
+  // An image's alt text is the post's text.
+  const img = item.querySelector(".post-image");
+  if (img) img.alt = post.content.slice(0, 500);
 }
 
 // The largest box a thumbnail is shown in (wall.css .post-image: max-width and max-height).
