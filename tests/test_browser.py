@@ -96,7 +96,7 @@ def test_a_badly_shaped_name_shows_the_rule(browser: Browser, wall: Wall) -> Non
     page = open_wall(browser, wall.url)
     page.get_by_label("Your name").fill("x")
     expect(page.locator("#picker-feedback")).to_have_text(
-        "Too short: use 2\N{EN DASH}32 letters, digits, _ or -."
+        "Too short: use 2\N{EN DASH}32 letters, digits, _, - or single spaces."
     )
     expect(page.get_by_role("button", name="Use this name")).to_be_disabled()
     page.context.close()

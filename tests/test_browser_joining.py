@@ -107,10 +107,12 @@ def test_a_taken_name_offers_a_free_variant_and_cannot_be_confirmed(
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("no spaces", "A space cannot be part of a name"),
-        ("née", "“é” cannot be part of a name"),
-        ("dot.name", "“.” cannot be part of a name"),
+        ("two  spaces", "Use one space between words"),
+        ("dot.name", "“.” (U+002E) cannot be part of a name"),
+        ("Bob\u202e", "(U+202E) cannot be part of a name"),
+        ("P\u0430ypal", "A name keeps to one script"),  # the server's answer: Latin with a Cyrillic a
     ],
+    ids=["two spaces", "dot", "bidi override", "mixed scripts"],
 )
 def test_an_invalid_name_message_names_the_offending_character(
     browser: Browser, wall: Wall, name: str, message: str

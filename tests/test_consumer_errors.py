@@ -97,7 +97,7 @@ async def test_frame_over_64_kib_closes_the_socket_with_1009(sockets):
     assert await Post.objects.acount() == 0
 
 
-@pytest.mark.parametrize("username", ["x", "a" * 33, "has space", "semi;colon", "ünïcode", "<b>"])
+@pytest.mark.parametrize("username", ["x", "a" * 33, "two  spaces", "semi;colon", "zero\u200bwidth", "<b>"])
 async def test_invalid_name_is_refused_and_socket_stays_unjoined(sockets, username):
     sock = await sockets()
     await sock.send("join", {"username": username})

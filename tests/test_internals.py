@@ -132,6 +132,18 @@ def test_asgiref_runs_thread_sensitive_calls_on_one_executor():
     assert SyncToAsync.single_thread_executor._max_workers == 1
 
 
+def test_confusable_homoglyphs_keeps_unicode_pairs_both_ways_and_scripts_by_alias():
+    """wall/names.py reads the library's data directly (docs/decisions.md)."""
+    from confusable_homoglyphs import categories, confusables
+
+    data = confusables.confusables_data
+    assert {"c": "B", "n": "LATIN CAPITAL LETTER B"} in data["\u0412"]
+    assert any(item["c"] == "\u0412" for item in data["B"])
+    assert data["m"] == [{"c": "rn", "n": "LATIN SMALL LETTER R, LATIN SMALL LETTER N"}]
+    scripts = [categories.alias(char) for char in "a\u0414\u738b-\u0301"]
+    assert scripts == ["LATIN", "CYRILLIC", "HAN", "COMMON", "INHERITED"]
+
+
 @pytest.mark.django_db
 def test_select_related_leaves_a_dangling_unconstrained_foreign_key_none_and_keeps_its_id():
     """wall.selectors.reply_payload: a reply whose original row is gone reads back with `reply_to`

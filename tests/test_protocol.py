@@ -69,6 +69,8 @@ def test_the_client_types_are_those_the_parser_knows():
         "ban",
         "report",
         "approve",
+        "sign_out",
+        "rename",
     } == protocol.CLIENT_TYPES
 
 

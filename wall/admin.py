@@ -1,9 +1,11 @@
-"""Moderation in the Django admin: every hide, unhide, ban and delete goes through wall.moderation."""
+"""Moderation in the Django admin: every hide, unhide, ban and delete goes through wall.moderation;
+renames and the release of kept names through wall.services.renames."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.forms import ModelForm
@@ -13,8 +15,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from . import moderation
-from .models import ModerationAction, Participant, Post, PostRevision, Report, ReportedPost
+from . import moderation, services
+from .errors import WallError
+from .models import ModerationAction, NameReservation, Participant, Post, PostRevision, Report, ReportedPost
 
 
 def _ids(queryset: QuerySet) -> list[int]:
@@ -242,13 +245,33 @@ def unban_participants(modeladmin: ParticipantAdmin, request: HttpRequest, query
     modeladmin.message_user(request, f"Unbanned {_plural(len(unbanned), 'participant')}.", messages.SUCCESS)
 
 
+class ParticipantForm(forms.ModelForm):
+    """The admin's participant form: a new name must pass the wall's own rules (a moderator's
+    rename is checked like anyone's, but may take a name kept for someone else)."""
+
+    class Meta:
+        model = Participant
+        fields = ["username", "is_banned"]
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if "username" in self.changed_data:
+            try:
+                services.username_available(username=username, for_participant=self.instance.pk)
+            except WallError as error:
+                if error.code != "username_reserved":
+                    raise forms.ValidationError(error.message) from None
+        return username
+
+
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
     list_display = ["username", "post_count", "created_at", "last_seen_at", "is_banned", "banned_until"]
     list_display += ["is_trusted"]
     list_filter = ["is_banned", "is_trusted"]
     search_fields = ["username"]
-    # The name belongs to whoever holds its token; only the ban changes here, through wall.moderation.
+    # A rename goes through wall.services.renames (everyone is told); the ban through wall.moderation.
+    form = ParticipantForm
     fields = [
         "username",
         "post_count",
@@ -260,7 +283,6 @@ class ParticipantAdmin(admin.ModelAdmin):
         "ban_reason",
     ]
     readonly_fields = [
-        "username",
         "post_count",
         "created_at",
         "last_seen_at",
@@ -292,6 +314,9 @@ class ParticipantAdmin(admin.ModelAdmin):
         return False  # Names are claimed on the wall, which hands out their tokens.
 
     def save_model(self, request: HttpRequest, obj: Participant, form: ModelForm, change: bool) -> None:
+        if change and "username" in form.changed_data:
+            # The impersonator's name is not kept for them: a moderator's rename keeps nothing.
+            services.participant_rename(participant_id=obj.pk, username=obj.username, keep_old=False)
         if change and "is_banned" in form.changed_data:
             if obj.is_banned:
                 moderation.participant_ban(participant_ids=[obj.pk], by=_by(request))
@@ -413,3 +438,32 @@ class ReportedPostAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: ReportedPost | None = None) -> bool:
         return False  # Deleting goes through the posts list, which tells every wall.
+
+
+@admin.action(description="Release selected names (anyone may take them now)", permissions=["delete"])
+def release_names(modeladmin: NameReservationAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    ids = _ids(queryset)
+    for reservation_id in ids:
+        services.name_release(reservation_id=reservation_id)
+    modeladmin.message_user(request, f"Released {_plural(len(ids), 'name')}.", messages.SUCCESS)
+
+
+@admin.register(NameReservation)
+class NameReservationAdmin(admin.ModelAdmin):
+    """Names given up by a rename, kept from others for a while; a moderator may release one."""
+
+    list_display = ["username", "participant", "until"]
+    search_fields = ["username", "participant__username"]
+    fields = ["username", "participant", "until"]
+    readonly_fields = ["username", "participant", "until"]
+    actions = [release_names]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # A name is kept by a rename, never by hand.
+
+    def delete_model(self, request: HttpRequest, obj: NameReservation) -> None:
+        services.name_release(reservation_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[NameReservation]) -> None:
+        for reservation_id in _ids(queryset):
+            services.name_release(reservation_id=reservation_id)

@@ -40,6 +40,9 @@ participant_claim_random = database_sync_to_async(services.participant_claim_ran
 participant_by_token = database_sync_to_async(services.participant_by_token)
 post_create = database_sync_to_async(services.post_create)
 read_pointer_advance = database_sync_to_async(services.read_pointer_advance)
+device_code_redeem = database_sync_to_async(services.device_code_redeem)
+device_sign_out = database_sync_to_async(services.device_sign_out)
+participant_rename = database_sync_to_async(services.participant_rename)
 post_edit = database_sync_to_async(services.post_edit)
 post_delete_own = database_sync_to_async(services.post_delete_own)
 moderator_view = database_sync_to_async(moderation.moderator_view)
@@ -174,10 +177,18 @@ class WallConsumer(AsyncWebsocketConsumer):
                 raise WallError(
                     "bad_request", f"This socket joined as {self.user.username}; reconnect to switch."
                 )
+            # Read again: the name may have changed on another device (the page re-joins on `user_renamed`).
+            self.user = await participant_by_token(token=command.token)
+            await socket_joined(self.writer, str(self.user.id), self.user.username)
             await self._send_frame(protocol.welcome_event(self.user.id, self.user.username, self.user.token))
             return
         if command.token:
             claim = await participant_by_token(token=command.token)
+        elif command.code:
+            # Guessing codes is throttled per address, in the shared store (every process counts).
+            subject = connections.address_id(self.address) if self.address else self.writer.socket_id
+            await throttle_take(scope="codes", subject=subject, rate=configured_rate("WALL_CODE_TRY_RATE"))
+            claim = await device_code_redeem(code=command.code)
         else:
             # New names per client address: only names actually claimed count.
             rate = configured_rate("WALL_NAME_RATE") if self.address else None
@@ -262,6 +273,22 @@ class WallConsumer(AsyncWebsocketConsumer):
             protocol.messages_event(page.posts, has_more=page.has_more, before=command.before)
         )
 
+    async def _on_rename(self, command: protocol.Rename) -> None:
+        user = self._require_join()
+        # Only renames that happen count (WALL_RENAME_RATE, per participant, in the shared store).
+        async with throttled(scope="rename", subject=str(user.id), rate=configured_rate("WALL_RENAME_RATE")):
+            renamed = await participant_rename(participant_id=user.id, username=command.username)
+        self.user = services.Claim(user.id, renamed.username, user.token, user.is_banned)
+        # Presence lists the new name to sockets that connect from now on.
+        await socket_joined(self.writer, str(user.id), renamed.username)
+
+    async def _on_sign_out(self, command: protocol.SignOut) -> None:
+        user = self._require_join()
+        await device_sign_out(token=user.token)
+        await self._send_frame(protocol.signed_out_event())
+        # Its presence and its name on this socket end with it; the page reconnects as a reader.
+        await self.close(code=protocol.CLOSE_NORMAL)
+
     async def _on_ping(self, command: protocol.Ping) -> None:
         # The page's dead-connection check: any answer proves the whole path is alive.
         await self._send_frame(protocol.pong_event())
@@ -316,6 +343,8 @@ class WallConsumer(AsyncWebsocketConsumer):
         protocol.Ban: _on_ban,
         protocol.Report: _on_report,
         protocol.Approve: _on_approve,
+        protocol.SignOut: _on_sign_out,
+        protocol.Rename: _on_rename,
     }
 
     # --- helpers -------------------------------------------------------------------------------

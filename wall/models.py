@@ -1,22 +1,33 @@
 """The wall's data: participants who own names, and their posts."""
 
 from django.conf import settings
-from django.core.validators import MaxLengthValidator, RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils import timezone
 
-# \A and \Z, not ^ and $: `$` also matches before a final newline, which let "Alice\n" through.
-USERNAME_PATTERN = r"\A[A-Za-z0-9_-]+\Z"
+from . import names
+
+# Room for a skeleton longer than its name (TS #39 maps some letters to two, as "m" to "rn").
+SKELETON_MAX = 128
+
+
+def validate_username(value: str) -> None:
+    """The model's check of a name, the same rules as the socket's (wall.names.name_problem)."""
+    if names.normalize(value) != value:
+        raise ValidationError("A name has no space before or after it, and is in NFC form.")
+    problem = names.name_problem(value)
+    if problem:
+        raise ValidationError(problem.reason)
 
 
 class Participant(models.Model):
     """A name claimed on the wall, owned by whoever holds its token (only the hash is stored)."""
 
-    username = models.CharField(
-        max_length=settings.WALL_USERNAME_MAX,
-        validators=[RegexValidator(USERNAME_PATTERN, "Letters, digits, _ and - only.")],
-    )
+    username = models.CharField(max_length=settings.WALL_USERNAME_MAX, validators=[validate_username])
+    # Its confusable skeleton (wall.names.skeleton), kept by save(): one holder per skeleton, so
+    # "Bob", "BOB" and "Bob" in Cyrillic letters are one name.
+    username_skeleton = models.CharField(max_length=SKELETON_MAX, unique=True, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
@@ -29,18 +40,61 @@ class Participant(models.Model):
     # With WALL_PREMODERATION, a trusted participant's posts skip the held queue.
     is_trusted = models.BooleanField(default=False)
 
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(Lower("username"), name="participant_username_ci_unique"),
-        ]
+    # The hash of the code to write down that brings the name to a new device (wall.services.devices).
+    recovery_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return self.username
+
+    def save(self, *args, **kwargs) -> None:
+        """Saves with the skeleton of the current name, whoever changed it (services, the admin)."""
+        self.username_skeleton = names.skeleton(self.username)
+        if kwargs.get("update_fields") is not None and "username" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "username_skeleton"}
+        super().save(*args, **kwargs)
 
     @property
     def ban_in_force(self) -> bool:
         """Banned now: for good, or until a time still to come (a timed ban ends by itself)."""
         return self.is_banned and (self.banned_until is None or self.banned_until > timezone.now())
+
+
+class NameReservation(models.Model):
+    """A name someone renamed away from, kept from everyone else until `until` (so nobody takes it
+    to pass for them); its old holder may take it back. Moderators release one by deleting it."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="reservations")
+    username = models.CharField(max_length=settings.WALL_USERNAME_MAX)
+    username_skeleton = models.CharField(max_length=SKELETON_MAX, db_index=True)
+    until = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} (kept until {self.until:%Y-%m-%d %H:%M})"
+
+
+class DeviceToken(models.Model):
+    """A further device's own token for the same participant (the first device's is on Participant);
+    only the hash is stored. Made when a device code or the recovery code is redeemed."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="device_tokens")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"a device of {self.participant_id}"
+
+
+class DeviceCode(models.Model):
+    """A short code that gives a participant's name to another device: once, within its expiry."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="device_codes")
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"a device code of {self.participant_id}"
 
 
 class Post(models.Model):

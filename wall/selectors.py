@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import Lower, TruncMinute
+from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
 from . import protocol
@@ -210,26 +210,28 @@ def open_report_count() -> int:
     )
 
 
-def participant_with_username(username: str) -> QuerySet[Participant]:
-    """Participants holding `username`, compared without case (uses the unique Lower index)."""
-    return Participant.objects.annotate(username_lower=Lower("username")).filter(
-        username_lower=username.lower()
-    )
+def username_holder(*, skeleton: str) -> int | None:
+    """The id of the participant whose name has this confusable skeleton (wall.names.skeleton), if any."""
+    return Participant.objects.filter(username_skeleton=skeleton).values_list("pk", flat=True).first()
 
 
-def username_is_taken(*, username: str) -> bool:
-    return participant_with_username(username).exists()
-
-
-def connect_reads(*, since_id: int | None, user_ids: list[str]) -> tuple[HistoryPage, dict[str, str | None]]:
+def connect_reads(
+    *, since_id: int | None, user_ids: list[str]
+) -> tuple[HistoryPage, dict[str, tuple[str, str | None]]]:
     """Both database reads a connecting socket needs, in one trip to the database thread."""
-    return post_history_on_connect(since_id=since_id), read_pointers(user_ids=user_ids)
+    return post_history_on_connect(since_id=since_id), readers(user_ids=user_ids)
 
 
-def read_pointers(*, user_ids: list[str]) -> dict[str, str | None]:
-    """Each participant's read pointer (highest post id seen), by user id."""
-    rows = Participant.objects.filter(pk__in=[int(uid) for uid in user_ids]).values_list("pk", "last_read_id")
-    return {str(pk): (str(last_read) if last_read is not None else None) for pk, last_read in rows}
+def readers(*, user_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    """Each participant's current name and read pointer (highest post id seen), by user id. The name
+    is the database's, so a rename shows at once whatever presence last recorded."""
+    rows = Participant.objects.filter(pk__in=[int(uid) for uid in user_ids]).values_list(
+        "pk", "username", "last_read_id"
+    )
+    return {
+        str(pk): (username, str(last_read) if last_read is not None else None)
+        for pk, username, last_read in rows
+    }
 
 
 def post_counts_per_minute(*, minutes: int = 60) -> list[int]:

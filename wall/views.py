@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.static import serve
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from . import images, metrics, selectors, services
+from . import images, metrics, services
 from .db import database_sync_to_async
 from .errors import WallError
 from .live.store import shared_store
@@ -46,33 +46,14 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-username_is_taken = database_sync_to_async(selectors.username_is_taken)
-_SUGGESTION_TRIES = 20
-
-
-@database_sync_to_async
-def _free_variant(username: str) -> str | None:
-    """A free name like a taken one, with a number added (Alice -> Alice2), or None."""
-    base = username[: settings.WALL_USERNAME_MAX - 2]
-    for number in range(2, 2 + _SUGGESTION_TRIES):
-        candidate = f"{base}{number}"
-        if not selectors.username_is_taken(username=candidate):
-            return candidate
-    return None
+username_answer = database_sync_to_async(services.username_answer)
 
 
 @require_GET
 async def username_availability(request: HttpRequest, username: str) -> JsonResponse:
-    """Whether a name can be claimed: invalid names are a 200 with available false; a taken one gets a
-    free `suggestion`."""
-    if services.username_problem(username):
-        return JsonResponse({"username": username, "available": False, "reason": "invalid"})
-    if not await username_is_taken(username=username):
-        return JsonResponse({"username": username, "available": True, "reason": None})
-    suggestion = await _free_variant(username)
-    return JsonResponse(
-        {"username": username, "available": False, "reason": "taken", "suggestion": suggestion}
-    )
+    """Whether a name can be claimed, by the socket's rules (services.username_available): always a
+    200, with `reason` taken, invalid (with the `character` at fault) or reserved when it cannot."""
+    return JsonResponse(await username_answer(username=username))
 
 
 # Room for the multipart envelope around a file of WALL_IMAGE_MAX_BYTES.

@@ -312,6 +312,13 @@ WALL_REPORT_THRESHOLD = env_int("WALL_REPORT_THRESHOLD", 5)
 WALL_REPORT_RATE = env("WALL_REPORT_RATE", "10/1h")
 # Held posts: new posts wait for a moderator's approval unless their author is trusted (wall.moderation).
 WALL_PREMODERATION = env_bool("WALL_PREMODERATION", False)
+# Names on several devices and renames (issue 15, docs/protocol.md): device codes made per
+# participant, codes tried per client address, renames per participant.
+WALL_DEVICE_CODE_RATE = env("WALL_DEVICE_CODE_RATE", "5/10m")
+WALL_CODE_TRY_RATE = env("WALL_CODE_TRY_RATE", "10/10m")
+WALL_RENAME_RATE = env("WALL_RENAME_RATE", "3/24h")
+# A name given up by a rename stays kept from others this many days.
+WALL_NAME_RESERVE_DAYS = env_int("WALL_NAME_RESERVE_DAYS", 7)
 # Presence: sockets refresh every HEARTBEAT seconds; a socket not refreshed for TTL seconds is gone.
 # The page pings after this many quiet seconds and takes the socket for dead if no frame follows
 # within WALL_PONG_WITHIN seconds (keep the ping under the proxy's idle timeout).

@@ -36,8 +36,8 @@ async def _read(since_id: int | None) -> Snapshot:
     except RedisError:
         logger.warning("presence unavailable on connect", exc_info=True)
         online = []
-    page, pointers = await connect_reads(since_id=since_id, user_ids=[user.id for user in online])
-    users = [protocol.user_item(user.id, user.username, pointers.get(user.id)) for user in online]
+    page, readers = await connect_reads(since_id=since_id, user_ids=[user.id for user in online])
+    users = [protocol.user_item(user.id, *readers.get(user.id, (user.username, None))) for user in online]
     return Snapshot(
         protocol.encode(
             protocol.messages_event(page.posts, has_more=page.has_more, reset=page.reset, edited=page.edited)

@@ -17,6 +17,7 @@ class Join:
     kind: ClassVar[str] = "join"
     username: str | None
     token: str | None
+    code: str | None = None  # a device or recovery code (wall.services.devices)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,17 @@ class Report:
     text: str
 
 
+@dataclass(frozen=True)
+class SignOut:
+    kind: ClassVar[str] = "sign_out"
+
+
+@dataclass(frozen=True)
+class Rename:
+    kind: ClassVar[str] = "rename"
+    username: str
+
+
 Command = (
     Join
     | SendMessage
@@ -122,6 +134,8 @@ Command = (
     | Ban
     | Report
     | Approve
+    | SignOut
+    | Rename
 )
 REPORT_REASONS = ("spam", "abuse", "other")
 BAN_DURATIONS = ("1h", "1d", "forever")
@@ -205,7 +219,18 @@ def parse_since(query_string: bytes) -> int | None:
 
 
 def _parse_join(data: dict) -> Join:
-    return Join(username=_optional_str(data, "username"), token=_optional_str(data, "token"))
+    return Join(
+        username=_optional_str(data, "username"),
+        token=_optional_str(data, "token"),
+        code=_optional_str(data, "code", max_length=40),
+    )
+
+
+def _parse_rename(data: dict) -> Rename:
+    username = _optional_str(data, "username")
+    if username is None:
+        raise WallError("bad_request", 'A rename needs "username".')
+    return Rename(username=username)
 
 
 def _client_id(data: dict) -> str | None:
@@ -297,5 +322,7 @@ _PARSERS = {
     "ban": _parse_ban,
     "report": _parse_report,
     "approve": lambda data: Approve(post_id=_id(data, "id", required=True)),
+    "sign_out": lambda data: SignOut(),
+    "rename": _parse_rename,
 }
 CLIENT_TYPES = frozenset(_PARSERS)  # every frame type a client may send

@@ -16,6 +16,8 @@ CLOSE_TOO_BIG = 1009  # a frame over WALL_FRAME_MAX_BYTES
 CLOSE_FAILED = 1011  # the history read failed on connect; a write the server refused
 CLOSE_RESUME = 1012  # restarting, or events may have been missed: reconnect at once with ?since=
 CLOSE_TRY_LATER = 1013  # the address holds WALL_SOCKETS_PER_IP sockets; a socket too far behind
+# Not an error, so not in CLOSE_CODES: the participant signed out on this device (after `signed_out`).
+CLOSE_NORMAL = 1000
 CLOSE_CODES = frozenset({CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_FAILED, CLOSE_RESUME, CLOSE_TRY_LATER})
 
 
@@ -65,6 +67,16 @@ def users_event(users: list[dict]) -> dict:
 
 def welcome_event(user_id: int, username: str, token: str) -> dict:
     return event("welcome", {**user_ref(user_id, username), "token": token})
+
+
+def signed_out_event() -> dict:
+    """To the socket that signed out: its token owns no name any more."""
+    return event("signed_out", {})
+
+
+def user_renamed_event(user_id: int | str, username: str, previous: str) -> dict:
+    """Everyone: a participant's name changed; posts, the people list and "seen by" follow."""
+    return event("user_renamed", {**user_ref(user_id, username), "previous": previous})
 
 
 def message_event(post: dict) -> dict:

@@ -2,7 +2,7 @@
 // keyboard moves between posts (a role="feed" list), visibility and "seen by".
 
 import { showMeta } from "./postmeta.js";
-import { dayLabel, el, postElement, setPostContent, setPostId, setSeenBy } from "./render.js";
+import { avatar, dayLabel, el, postElement, setPostContent, setPostId, setSeenBy } from "./render.js";
 
 const BOTTOM_SLACK_PX = 48;
 // A post continues its author's group when it follows their previous one within this time, the same day.
@@ -207,6 +207,18 @@ export class Feed {
     const next = this.entryAt(target).el;
     this.setCurrent(next);
     next.focus();
+  }
+
+  /** `previous` is called `username` now (`user_renamed`): its posts show the new name. Names are
+   * one holder's at a time, so the posts with the old name are theirs. */
+  renameAuthor(previous, username) {
+    for (const entry of this.items.values()) {
+      if (entry.post.author !== previous) continue;
+      entry.post.author = username;
+      const author = entry.el.querySelector(".post-author");
+      if (author) author.textContent = username;
+      entry.el.querySelector(":scope > .avatar")?.replaceWith(avatar(username));
+    }
   }
 
   remove(id) {

@@ -2,19 +2,22 @@
 
 const IDENTITY_KEY = "wall.identity";
 const CHECK_DELAY_MS = 250;
-const NAME_RE = /^[A-Za-z0-9_-]+$/;
-const NAME_CHAR = /[A-Za-z0-9_-]/;
+// A first check only: letters, marks and digits of any script, _, - and single spaces. The server
+// decides the rest (look-alikes, mixed scripts) and names the character at fault (docs/protocol.md).
+const NAME_CHAR = /[\p{L}\p{M}\p{Nd}_ -]/u;
 
 /** Why a name cannot be used, naming the first character that is not allowed, or null. */
 export function nameProblem(username, min, max) {
-  const rule = `${min}–${max} letters, digits, _ or -`;
+  const rule = `${min}–${max} letters, digits, _, - or single spaces`;
   const bad = [...username].find((char) => !NAME_CHAR.test(char));
   if (bad !== undefined) {
-    const shown = /\s/.test(bad) ? "A space" : `“${bad}”`;
+    const shown = /\s/.test(bad) ? "This kind of space" : `“${bad}” (U+${bad.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")})`;
     return `${shown} cannot be part of a name: use ${rule}.`;
   }
-  if (username.length < min) return `Too short: use ${rule}.`;
-  if (username.length > max) return `Too long: use ${rule}.`;
+  if (username.includes("  ")) return "Use one space between words, not two.";
+  const length = [...username.normalize("NFC")].length;
+  if (length < min) return `Too short: use ${rule}.`;
+  if (length > max) return `Too long: use ${rule}.`;
   return null;
 }
 
@@ -51,7 +54,7 @@ export function forgetIdentity() {
  * wall stays in view while the reader chooses.
  */
 export class NamePicker {
-  constructor({ dialog, min, max, availabilityUrl, onChoose }) {
+  constructor({ dialog, min, max, availabilityUrl, onChoose, onCode }) {
     this.dialog = dialog;
     this.form = dialog.querySelector("form");
     this.input = dialog.querySelector("#picker-name");
@@ -62,8 +65,10 @@ export class NamePicker {
     this.intro = dialog.querySelector("#picker-intro");
     this.suggestion = dialog.querySelector("#picker-suggestion");
     this.introText = this.intro.textContent;
-    Object.assign(this, { min, max, availabilityUrl, onChoose });
-    this.rule = `${min}–${max} letters, digits, _ or -`;
+    Object.assign(this, { min, max, availabilityUrl, onChoose, onCode });
+    this.codeForm = dialog.querySelector("#picker-code-form");
+    this.codeInput = dialog.querySelector("#picker-code");
+    this.rule = `${min}–${max} letters, digits, _, - or single spaces`;
     this.timer = null;
     this.request = null;
     this.busy = false;
@@ -82,6 +87,14 @@ export class NamePicker {
       this.onChoose({});
     });
     this.later.addEventListener("click", () => this.close());
+    // A code from another device (or a recovery code) brings a name that is already someone's: yours.
+    this.codeForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const code = this.codeInput.value.trim();
+      if (this.busy || !code) return;
+      this.setBusy(true, "Checking the code…");
+      this.onCode(code);
+    });
     this.suggestion.addEventListener("click", () => {
       this.input.value = this.suggestion.dataset.name;
       this.input.focus();
@@ -118,7 +131,7 @@ export class NamePicker {
   }
 
   shapeProblem(username) {
-    return username.length < this.min || username.length > this.max || !NAME_RE.test(username);
+    return nameProblem(username, this.min, this.max) !== null;
   }
 
   /** "Use this name" works only for a name of the right shape that is not known to be taken. */
@@ -177,7 +190,12 @@ export class NamePicker {
       else if (answer.reason === "taken") {
         this.show("Taken", "is-bad", username);
         this.offer(typeof answer.suggestion === "string" ? answer.suggestion : null);
-      } else this.show(nameProblem(username, this.min, this.max) ?? this.rule, "is-bad");
+      } else if (answer.reason === "reserved") {
+        this.show(answer.message ?? "Kept for now: someone gave this name up lately.", "is-bad", username);
+      } else {
+        // Refused by a rule only the server knows (look-alikes, mixed scripts): not confirmable.
+        this.show(answer.message ?? nameProblem(username, this.min, this.max) ?? this.rule, "is-bad", username);
+      }
       this.setConfirmable();
     } catch (error) {
       if (error.name !== "AbortError") this.show("Could not check the name right now.", "");
@@ -188,11 +206,13 @@ export class NamePicker {
 // Refusals of a `join` that the join flow answers (the rest are shown as toasts).
 const JOIN_ERRORS = new Set([
   "username_taken",
+  "username_reserved",
   "invalid_username",
   "invalid_token",
   "banned",
   "unavailable",
   "rate_limited",
+  "invalid_code",
 ]);
 const REJOIN_AFTER_MS = 3000;
 
@@ -287,6 +307,8 @@ export class Membership {
     this.joining = null;
     if (error.code === "invalid_token") {
       this.lost("Your saved name is no longer yours. Choose a name again.");
+    } else if (error.code === "invalid_code" && !this.picker.isOpen) {
+      this.picker.open(error.message);
     } else if (error.code === "banned") {
       this.picker.close();
       this.setBanned(error); // the banner says it: no toast as well
@@ -297,6 +319,26 @@ export class Membership {
     } else {
       this.toast(error.message);
     }
+  }
+
+  /** This participant's name changed (here or on another device). */
+  renamed(username) {
+    this.me = { ...this.me, username };
+    if (this.identity) {
+      this.identity = { ...this.identity, username };
+      saveIdentity(this.identity);
+    }
+    this.onChange();
+  }
+
+  /** This device signed out (`signed_out`): forget the name here; the server closes the socket. */
+  signedOut() {
+    forgetIdentity();
+    this.identity = null;
+    this.me = null;
+    this.joined = false;
+    this.onChange();
+    this.picker.open("You signed out on this device. Choose a name, or enter a code from another device.");
   }
 
   /** The saved token owns no name any more: forget it and ask for a name again. */

@@ -31,6 +31,14 @@ export class People {
     this.render();
   }
 
+  /** A user's new name (`user_renamed`), if they are listed or typing. */
+  rename(id, username) {
+    if (this.online.has(id)) this.online.set(id, username);
+    const typist = this.typists.get(id);
+    if (typist) typist.username = username;
+    this.render();
+  }
+
   remove(id, username) {
     this.online.delete(id);
     this.stopTyping(username);

@@ -21,6 +21,12 @@ export class Receipts {
     if (userId === this.me()?.id) this.lastReadSent = Math.max(this.lastReadSent, number);
   }
 
+  /** A reader's new name (`user_renamed`): "Seen by" lines name them so from now on. */
+  rename(userId, username) {
+    const pointer = this.pointers.get(userId);
+    if (pointer) pointer.username = username;
+  }
+
   /** We joined as `userId`: never send a pointer below the one the server holds for us. */
   joinedAs(userId) {
     this.lastReadSent = Math.max(this.lastReadSent, this.pointers.get(userId)?.messageId ?? 0);

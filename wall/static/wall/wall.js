@@ -3,6 +3,7 @@
 import { ActionBar, addPostAction } from "./actions.js";
 import { renderBan } from "./ban.js";
 import { Composer } from "./composer.js";
+import { NameMenu, codeFromAddress } from "./devices.js";
 import { Feed } from "./feed.js";
 import { HeldQueue, showHeld } from "./held.js";
 import { Attachment, Lightbox, Upload } from "./images.js";
@@ -95,6 +96,7 @@ const picker = new NamePicker({
   max: config.usernameMax,
   availabilityUrl: root.dataset.usernamesUrl,
   onChoose: (payload) => membership.request(payload),
+  onCode: (code) => membership.request({ code }),
 });
 const membership = new Membership({
   picker,
@@ -105,7 +107,16 @@ const membership = new Membership({
     renderMe();
     composer.render();
     renderBan({ box: $("ban-banner"), text: $("ban-text") }, membership.banned ? membership.ban : null);
+    nameMenu.render();
   },
+});
+const nameMenu = new NameMenu({
+  ui: NameMenu.elements($),
+  deviceCodeUrl: root.dataset.deviceCodeUrl,
+  recoveryCodeUrl: root.dataset.recoveryCodeUrl,
+  membership,
+  send: (type, data) => socket.send(type, data),
+  toast: (message) => toasts.show(message),
 });
 const receipts = new Receipts({
   feed,
@@ -373,6 +384,27 @@ const handlers = {
     if (typeof data.text === "string") notices.show(data.text);
   },
 
+  user_renamed(data) {
+    if (typeof data.username !== "string" || typeof data.previous !== "string") return;
+    feed.renameAuthor(data.previous, data.username);
+    people.rename(data.id, data.username);
+    receipts.rename(data.id, data.username);
+    receipts.scheduleSeenBy();
+    if (data.id === membership.me?.id) {
+      const mine = nameMenu.renaming !== null;
+      membership.renamed(data.username);
+      pending.renameAuthor(data.username);
+      nameMenu.renamed();
+      // Renamed on another device: this socket's join is refreshed, so it speaks with the new name.
+      if (!mine) membership.rejoin();
+    }
+    ui.announcer.textContent = `${data.previous} is now called ${data.username}`;
+  },
+
+  signed_out() {
+    membership.signedOut();
+  },
+
   pong() {
     // Only proves the connection is alive; socket.js already noted the frame's arrival.
   },
@@ -394,6 +426,8 @@ const handlers = {
     if (data.code === "invalid_token" && !membership.joining) membership.lost(data.message); // The name was removed.
     if (data.client_id != null && pending.fail(data)) {
       if (data.code === "not_joined") membership.rejoin();
+    } else if (nameMenu.renameRefused(data)) {
+      // The rename dialog showed it.
     } else if (membership.answers(data)) {
       // The join flow showed it.
     } else if (data.code === "not_joined" && membership.identity) {
@@ -636,6 +670,9 @@ renderMe();
 people.render();
 status.render();
 renderTop();
-if (!membership.identity && !postIdInHash()) picker.open();
 state.seeking = postIdInHash();
+// A link from another device's "Use my name on another device" carries a code: join with it.
+const linkCode = codeFromAddress();
+if (linkCode) membership.joining = { code: linkCode };
+else if (!membership.identity && !state.seeking) picker.open();
 socket.connect();
