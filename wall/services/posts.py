@@ -3,20 +3,22 @@ after commit. Also the text rules a post's content follows."""
 
 from __future__ import annotations
 
+import functools
+import operator
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from .. import errors, protocol, selectors
 from ..errors import WallError
 from ..live.bridge import broadcast_on_commit
 from ..models import Image, Participant, Post
-from ..rates import configured_rate
+from ..rates import Rate, configured_rate
 from .participants import participant_lock
 
 # What shows nothing on its own, by Unicode general category: controls (Cc), format characters (Cf:
@@ -93,16 +95,17 @@ def post_create(
     try:
         with transaction.atomic():
             participant_lock(participant_id=author_id)
-            sent = _already_sent(author_id, client_id)
-            if sent is not None:
-                return sent
+            rate = configured_rate("WALL_DUPLICATE_RATE") if image_id is None else None
+            resent, repeats = _earlier_posts(
+                author_id=author_id, client_id=client_id, content=content, rate=rate
+            )
+            if resent:
+                return _already_sent(author_id, client_id)
             if reply_to is not None and not Post.objects.filter(pk=reply_to, is_hidden=False).exists():
                 raise errors.no_such_post(reply_to)
-            image = None
-            if image_id is None:
-                refuse_repeated_text(author_id=author_id, content=content)
-            else:
-                image = _image_to_post(author_id=author_id, image_id=int(image_id))
+            if rate is not None:
+                _refuse_repeated_text(repeats, rate)
+            image = None if image_id is None else _image_to_post(author_id=author_id, image_id=int(image_id))
             post.save()
             if image is not None:
                 image.post = post
@@ -111,18 +114,39 @@ def post_create(
             broadcast_on_commit([protocol.message_event(payload)])
     except IntegrityError:
         # The same client_id raced in from another tab or process: the first one won.
-        sent = _already_sent(author_id, client_id)
+        sent = None if client_id is None else _already_sent(author_id, client_id)
         if sent is None:
             raise
         return sent
     return PostResult(payload, created=True)
 
 
-def _already_sent(author_id: int, client_id: str | None) -> PostResult | None:
-    """The author's post with this client_id (a resend), not created again."""
-    found = (
-        None if client_id is None else selectors.post_by_client_id(author_id=author_id, client_id=client_id)
+def _earlier_posts(
+    *, author_id: int, client_id: str | None, content: str, rate: Rate | None
+) -> tuple[bool, int | None]:
+    """In one query: whether the author already saved a post with `client_id` (a resend), and how
+    many times `content` was written within `rate`'s window (saved or edited to it; None without a
+    rate: no same-text limit)."""
+    wanted: dict[str, Q] = {}
+    if client_id is not None:
+        wanted["resent"] = Q(client_id=client_id)
+    if rate is not None:
+        since = timezone.now() - timedelta(seconds=rate.seconds)
+        # A text counts when a post was saved with it, or edited to it, within the window.
+        wanted["repeats"] = Q(content=content) & (Q(created_at__gte=since) | Q(edited_at__gte=since))
+    if not wanted:
+        return False, None
+    counts = (
+        Post.objects.filter(author_id=author_id)
+        .filter(functools.reduce(operator.or_, wanted.values()))
+        .aggregate(**{name: Count("pk", filter=condition) for name, condition in wanted.items()})
     )
+    return counts.get("resent", 0) > 0, counts.get("repeats")
+
+
+def _already_sent(author_id: int, client_id: str) -> PostResult | None:
+    """The author's post with this client_id (a resend), not created again; None if there is none."""
+    found = selectors.post_by_client_id(author_id=author_id, client_id=client_id)
     if found is None:
         return None
     payload, hidden = found
@@ -141,14 +165,17 @@ def _image_to_post(*, author_id: int, image_id: int) -> Image:
 
 def refuse_repeated_text(*, author_id: int, content: str) -> None:
     """Raise duplicate when the author already wrote this exact text WALL_DUPLICATE_RATE times in
-    its window (a post saved or edited to it then; for post_create and post_edit alike)."""
+    its window (for post_edit; post_create counts in the same query as its resend check)."""
     rate = configured_rate("WALL_DUPLICATE_RATE")
-    if rate is None:
-        return
-    since = timezone.now() - timedelta(seconds=rate.seconds)
-    written = Q(created_at__gte=since) | Q(edited_at__gte=since)
-    repeats = Post.objects.filter(written, author_id=author_id, content=content).count()
-    if repeats >= rate.limit:
+    if rate is not None:
+        _, repeats = _earlier_posts(author_id=author_id, client_id=None, content=content, rate=rate)
+        _refuse_repeated_text(repeats, rate)
+
+
+def _refuse_repeated_text(repeats: int | None, rate: Rate) -> None:
+    """Raise duplicate when the author already wrote this exact text `rate.limit` times in its
+    window (WALL_DUPLICATE_RATE; `repeats` as counted by _earlier_posts)."""
+    if repeats is not None and repeats >= rate.limit:
         raise WallError(
             "duplicate",
             f"You already posted this {repeats} times in the last {rate.seconds:g} s; write something new.",
