@@ -213,7 +213,6 @@ const handlers = {
       return;
     }
     if (data.reset) feed.clear();
-    if (Array.isArray(data.edited)) data.edited.forEach(applyEdit);
     if (!state.loaded || data.reset || feed.size === 0) {
       state.loaded = true;
       posts.forEach((post) => intake.accept(post));
@@ -223,9 +222,12 @@ const handlers = {
       if (state.seeking) seekPost();
       else maybeLoadOlder();
     } else {
-      // A resume: only what was missed, merged by id.
+      // A resume: only what was missed, merged by id. A post shown already (the overlap) may come
+      // back edited meanwhile.
+      for (const post of posts) if (isPost(post) && isNewerEdit(post)) applyEdit(post);
       intake.acceptLive(posts);
     }
+    // A resume's edits of posts this page shows (never added: see docs/protocol.md).
     if (Array.isArray(data.edited)) data.edited.forEach(applyEdit);
   },
 
@@ -327,6 +329,12 @@ function applyEdit(post) {
   if (!isPost(post) || state.deleted.has(post.id)) return;
   if (!feed.update(post)) return; // Not shown (never loaded, trimmed): nothing to add.
   refreshQuotesOf(ui.feed, post, (replyId, replyTo) => feed.update({ id: replyId, reply_to: replyTo }));
+}
+
+/** `post` carries an edit the shown copy lacks. */
+function isNewerEdit(post) {
+  const shown = feed.entry(post.id)?.post;
+  return Boolean(shown && post.edited_at && post.edited_at !== shown.edited_at);
 }
 
 let editCount = 0;
