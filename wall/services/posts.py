@@ -125,14 +125,15 @@ def _earlier_posts(
     *, author_id: int, client_id: str | None, content: str, rate: Rate | None
 ) -> tuple[bool, int | None]:
     """In one query: whether the author already saved a post with `client_id` (a resend), and how
-    many times `content` was written within `rate`'s window (saved or edited to it; None without a
-    rate: no same-text limit)."""
+    many times `content` was written within `rate`'s window (None without a rate: no same-text
+    limit). Both arms read an index: (author, client_id) and (author, created_at) or (author,
+    edited_at)."""
     wanted: dict[str, Q] = {}
     if client_id is not None:
         wanted["resent"] = Q(client_id=client_id)
     if rate is not None:
         since = timezone.now() - timedelta(seconds=rate.seconds)
-        # A text counts when a post was saved with it, or edited to it, within the window.
+        # Written in the window: saved then, or edited to this text then.
         wanted["repeats"] = Q(content=content) & (Q(created_at__gte=since) | Q(edited_at__gte=since))
     if not wanted:
         return False, None
@@ -165,7 +166,7 @@ def _image_to_post(*, author_id: int, image_id: int) -> Image:
 
 def refuse_repeated_text(*, author_id: int, content: str) -> None:
     """Raise duplicate when the author already wrote this exact text WALL_DUPLICATE_RATE times in
-    its window (for post_edit; post_create counts in the same query as its resend check)."""
+    its window (a post saved or edited to it then; for post_edit, as post_create checks it)."""
     rate = configured_rate("WALL_DUPLICATE_RATE")
     if rate is not None:
         _, repeats = _earlier_posts(author_id=author_id, client_id=None, content=content, rate=rate)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("wall", "0004_post_author_created"),
+        ("wall", "0003_username_whole_match"),
     ]
 
     operations = [
