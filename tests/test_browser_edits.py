@@ -4,6 +4,7 @@ older pages), "a removed post", and /#post-<id> links."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -71,17 +72,11 @@ def test_an_edit_from_the_action_bar_reaches_the_other_page_marked_edited(alice:
     expect(posts(bob, "lunch at 11?")).to_have_count(0)
     mark = edited.locator(".post-edited")
     expect(mark).to_have_text("(edited)")
-    expect(mark).to_have_attribute("title", lambda_title())
+    expect(mark).to_have_attribute("title", re.compile(r"^Edited \w+"))
     expect(posts(alice, "lunch at 12?").locator(".post-edited")).to_have_count(1)
     expect(draft).to_have_value("")
     expect(alice.locator("#composer-mode")).to_be_hidden()
     save_screenshot(bob, "edits-edited.png")
-
-
-def lambda_title():
-    import re
-
-    return re.compile(r"^Edited \w+")
 
 
 def test_up_arrow_in_an_empty_composer_edits_the_last_post_and_escape_cancels(alice: Page, bob: Page) -> None:
@@ -155,14 +150,8 @@ def test_a_reply_quotes_its_original_and_the_quote_goes_to_it(alice: Page, bob: 
     reply.locator(".post-quote").click()
     expect(original).to_be_in_viewport()
     expect(original).to_be_focused()
-    expect(original).to_have_class(lambda_class("is-highlighted"))
+    expect(original).to_have_class(re.compile(r"\bis-highlighted\b"))
     save_screenshot(alice, "edits-reply-highlight.png")
-
-
-def lambda_class(name: str):
-    import re
-
-    return re.compile(rf"\b{name}\b")
 
 
 def test_a_quote_of_a_post_deleted_meanwhile_turns_into_a_removed_post_live(alice: Page, bob: Page) -> None:
@@ -295,3 +284,30 @@ def test_a_long_press_opens_the_action_bar_on_a_phone(browser: Browser, wall: Wa
         expect(phone.get_by_label("Your post", exact=True)).to_have_value("held down")
     finally:
         phone.context.close()
+
+
+def test_up_arrow_while_the_newest_post_is_on_its_way_never_edits_an_older_one(
+    browser: Browser, wall: Wall
+) -> None:
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    held: list[str] = []
+
+    def hold_the_newest(socket) -> None:
+        server = socket.connect_to_server()
+        socket.on_message(lambda text: held.append(text) if "newest one" in text else server.send(text))
+
+    page.route_web_socket(re.compile(r"/ws/wall/"), hold_the_newest)
+    try:
+        page.goto(wall.url)
+        choose_name(page, f"Hasty{_next()}")
+        send(page, "older one")
+        expect(posts(page, "older one")).to_have_count(1)
+        send(page, "newest one")
+        expect(page.locator("#pending .post")).to_have_count(1)
+        draft = page.get_by_label("Your post", exact=True)
+        draft.press("ArrowUp")
+        expect(draft).to_have_value("")
+        expect(page.locator("#composer-mode")).to_be_hidden()
+        assert held  # the post was sent, and is still on its way
+    finally:
+        page.context.close()

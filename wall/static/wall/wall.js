@@ -363,6 +363,8 @@ function editRefused(error) {
 
 /** The reader's newest post on the wall, if it may still be edited: {id, content} or null. */
 function lastEditable() {
+  // The newest post is still on its way (no id yet): not an older one instead.
+  if (pending.size > 0) return null;
   for (let index = feed.size - 1; index >= 0; index -= 1) {
     const { post } = feed.entryAt(index);
     if (!isMine(post)) continue;
