@@ -311,3 +311,54 @@ def test_up_arrow_while_the_newest_post_is_on_its_way_never_edits_an_older_one(
         assert held  # the post was sent, and is still on its way
     finally:
         page.context.close()
+
+
+@pytest.fixture(scope="module")
+def wall_without_overlap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wall]:
+    """A wall whose resume repeats no post below `since`: an edit can only come back as `edited`."""
+    with wall_with_media(tmp_path_factory.mktemp("edits-no-overlap"), WALL_RESUME_OVERLAP="0") as wall:
+        yield wall
+
+
+@pytest.mark.parametrize("overlap", [True, False], ids=["resent in messages", "in edited"])
+def test_an_edit_missed_while_away_reaches_the_page_when_it_resumes(
+    browser: Browser, request: pytest.FixtureRequest, overlap: bool
+) -> None:
+    """The edit's live event is dropped on its way to Bob's page; his page then reconnects with
+    ?since= (close 1012) and learns of the edit from the resume."""
+    wall: Wall = request.getfixturevalue("wall" if overlap else "wall_without_overlap")
+    routes = []
+
+    def drop_edits_on_the_first_socket(socket) -> None:
+        server = socket.connect_to_server()
+        first = not routes
+        routes.append(socket)
+
+        def to_page(text: str) -> None:
+            if not (first and '"message_edited"' in text):
+                socket.send(text)
+
+        server.on_message(to_page)
+
+    with named_page(browser, wall.url, f"Writer{_next()}") as alice:
+        page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+        page.route_web_socket(re.compile(r"/ws/wall/"), drop_edits_on_the_first_socket)
+        try:
+            page.goto(wall.url)
+            choose_name(page, f"Away{_next()}")
+            send(alice, "meet at 5")
+            send(alice, "bring snacks")
+            expect(posts(page, "bring snacks")).to_have_count(1)
+            action(alice, "meet at 5", "Edit").click()
+            draft = alice.get_by_label("Your post", exact=True)
+            draft.fill("meet at 6")
+            draft.press("Enter")
+            expect(posts(alice, "meet at 6")).to_have_count(1)
+            page.wait_for_timeout(500)
+            expect(posts(page, "meet at 5")).to_have_count(1)  # the live edit was dropped
+            routes[0].close(code=1012)
+            expect(posts(page, "meet at 6")).to_have_count(1)
+            expect(posts(page, "meet at 6").locator(".post-edited")).to_have_count(1)
+            assert len(routes) == 2
+        finally:
+            page.context.close()
