@@ -102,10 +102,11 @@ export function removeQuotesOf(root, id, update = () => {}) {
   }
 }
 
-/** Quotes of `original` under `root` show its text as it is now (it was edited). */
-export function refreshQuotesOf(root, original, update = () => {}) {
+/** Quotes of `original` under `root` show its text as it is now: it was edited or, with `shownAgain`,
+ *  a moderator unhid it (quotes that said "a removed post" quote it again). */
+export function refreshQuotesOf(root, original, update = () => {}, { shownAgain = false } = {}) {
   for (const quote of root.querySelectorAll(`.post-quote[data-reply-to="${CSS.escape(original.id)}"]`)) {
-    if (quote.classList.contains("is-removed")) continue;
+    if (quote.classList.contains("is-removed") && !shownAgain) continue;
     const replyTo = { id: original.id, author: original.author, excerpt: excerpt(original.content) };
     fillQuote(quote, replyTo);
     const reply = quote.closest(".post[data-id]");

@@ -255,6 +255,11 @@ const handlers = {
 
   message(data) {
     intake.acceptLive([data.message]);
+    // A post a moderator unhid: the replies that quote it show it again.
+    if (isPost(data.message)) {
+      const update = (replyId, replyTo) => feed.update({ id: replyId, reply_to: replyTo });
+      refreshQuotesOf(ui.feed, data.message, update, { shownAgain: true });
+    }
   },
 
   message_edited(data) {
