@@ -31,8 +31,16 @@ export class ActionBar {
     this.bar.setAttribute("role", "toolbar");
     this.bar.setAttribute("aria-label", "Post actions");
     this.item = null;
+    // Only a pointer that moves brings the bar: when posts arrive or "Seen by" lines grow, the
+    // browser reports the post now under a still pointer, and the bar (maybe waiting on "Delete for
+    // everyone?") must not jump away from under it.
+    let lastPoint = "";
     list.addEventListener("pointerover", (event) => {
-      if (event.pointerType === "mouse") this.offer(event.target.closest?.(".post[data-id]"));
+      if (event.pointerType !== "mouse") return;
+      const point = `${event.clientX},${event.clientY}`;
+      if (point === lastPoint && this.bar.isConnected) return;
+      lastPoint = point;
+      this.offer(event.target.closest?.(".post[data-id]"));
     });
     list.addEventListener("pointerleave", (event) => {
       if (event.pointerType === "mouse" && !this.bar.contains(document.activeElement)) this.close();

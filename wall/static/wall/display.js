@@ -55,6 +55,10 @@ const handlers = {
   },
   message(data) {
     place(data.message, { arriving: true });
+    if (isPost(data.message)) {
+      const update = (replyId, replyTo) => feed.update({ id: replyId, reply_to: replyTo });
+      refreshQuotesOf($("posts"), data.message, update, { shownAgain: true }); // a post unhidden
+    }
     settle();
   },
   message_deleted(data) {

@@ -71,7 +71,8 @@ export function showMeta(item, post) {
   setEdited(item, post.edited_at);
 }
 
-/** "(edited)" after the time, with the edit's exact time on hover (and for screen readers). */
+/** "(edited)" after the time, with the edit's exact time on hover (and, hidden, for screen readers:
+ *  an aria-label on a plain span would be ignored, and axe refuses it). */
 function setEdited(item, editedAt) {
   const head = item.querySelector(".post-head");
   let mark = head?.querySelector(".post-edited");
@@ -81,11 +82,12 @@ function setEdited(item, editedAt) {
     return;
   }
   if (!mark) {
-    mark = el("span", "post-edited", "(edited)");
+    mark = el("span", "post-edited");
     head.append(mark);
   }
-  mark.title = `Edited ${exactFormat.format(when)}`;
-  mark.setAttribute("aria-label", `edited ${exactFormat.format(when)}`);
+  const exact = exactFormat.format(when);
+  mark.replaceChildren("(edited)", el("span", "visually-hidden", ` ${exact}`));
+  mark.title = `Edited ${exact}`;
   mark.dataset.editedAt = when.toISOString();
 }
 
@@ -100,10 +102,11 @@ export function removeQuotesOf(root, id, update = () => {}) {
   }
 }
 
-/** Quotes of `original` under `root` show its text as it is now (it was edited). */
-export function refreshQuotesOf(root, original, update = () => {}) {
+/** Quotes of `original` under `root` show its text as it is now: it was edited or, with `shownAgain`,
+ *  a moderator unhid it (quotes that said "a removed post" quote it again). */
+export function refreshQuotesOf(root, original, update = () => {}, { shownAgain = false } = {}) {
   for (const quote of root.querySelectorAll(`.post-quote[data-reply-to="${CSS.escape(original.id)}"]`)) {
-    if (quote.classList.contains("is-removed")) continue;
+    if (quote.classList.contains("is-removed") && !shownAgain) continue;
     const replyTo = { id: original.id, author: original.author, excerpt: excerpt(original.content) };
     fillQuote(quote, replyTo);
     const reply = quote.closest(".post[data-id]");

@@ -268,7 +268,6 @@ const handlers = {
       return;
     }
     if (data.reset) feed.clear();
-    if (Array.isArray(data.edited)) data.edited.forEach(applyEdit);
     if (!state.loaded || data.reset || feed.size === 0) {
       state.loaded = true;
       posts.forEach((post) => intake.accept(post));
@@ -278,9 +277,12 @@ const handlers = {
       if (state.seeking) seekPost();
       else maybeLoadOlder();
     } else {
-      // A resume: only what was missed, merged by id.
+      // A resume: only what was missed, merged by id. A post shown already (the overlap) may come
+      // back edited meanwhile.
+      for (const post of posts) if (isPost(post) && isNewerEdit(post)) applyEdit(post);
       intake.acceptLive(posts);
     }
+    // A resume's edits of posts this page shows (never added: see docs/protocol.md).
     if (Array.isArray(data.edited)) data.edited.forEach(applyEdit);
   },
 
@@ -312,6 +314,11 @@ const handlers = {
     state.deleted.delete(data.message?.id);
     moderator.postShown(data.message);
     intake.acceptLive([data.message]);
+    // A post a moderator unhid: the replies that quote it show it again.
+    if (isPost(data.message)) {
+      const update = (replyId, replyTo) => feed.update({ id: replyId, reply_to: replyTo });
+      refreshQuotesOf(ui.feed, data.message, update, { shownAgain: true });
+    }
   },
 
   message_edited(data) {
@@ -456,6 +463,12 @@ function applyEdit(post) {
   refreshQuotesOf(ui.feed, post, (replyId, replyTo) => feed.update({ id: replyId, reply_to: replyTo }));
 }
 
+/** `post` carries an edit the shown copy lacks. */
+function isNewerEdit(post) {
+  const shown = feed.entry(post.id)?.post;
+  return Boolean(shown && post.edited_at && post.edited_at !== shown.edited_at);
+}
+
 let editCount = 0;
 
 /** Send an edit of post `id`; false when the socket is not open (the text stays in the composer). */
@@ -482,6 +495,8 @@ function editRefused(error) {
 
 /** The reader's newest post on the wall, if it may still be edited: {id, content} or null. */
 function lastEditable() {
+  // The newest post is still on its way (no id yet): not an older one instead.
+  if (pending.size > 0) return null;
   for (let index = feed.size - 1; index >= 0; index -= 1) {
     const { post } = feed.entryAt(index);
     if (!isMine(post)) continue;
