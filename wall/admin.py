@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from . import moderation
-from .models import ModerationAction, Participant, Post, Report, ReportedPost
+from .models import ModerationAction, Participant, Post, Report, ReportedPost, WordRule
 
 
 def _ids(queryset: QuerySet) -> list[int]:
@@ -356,3 +356,14 @@ class ReportedPostAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: ReportedPost | None = None) -> bool:
         return False  # Deleting goes through the posts list, which tells every wall.
+
+
+@admin.register(WordRule)
+class WordRuleAdmin(admin.ModelAdmin):
+    """Blocked words and patterns (wall.wordfilter): each refuses, holds or masks a matching post.
+    A pattern that takes too long on awkward texts is refused when saved (WordRule.clean)."""
+
+    list_display = ["pattern", "kind", "action", "reason", "enabled", "created_at"]
+    list_filter = ["action", "kind", "enabled"]
+    list_editable = ["enabled"]
+    search_fields = ["pattern", "reason"]
