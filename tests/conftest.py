@@ -64,6 +64,17 @@ def asgi_application_loaded() -> None:
 
 
 @pytest.fixture(autouse=True)
+def fresh_word_rules():
+    """Each test's posts are screened by the rules in its own database, not a previous test's
+    (wall.wordfilter keeps them for WALL_WORD_RULES_TTL; emptying the tables sends no signal)."""
+    from wall.wordfilter import forget_rules
+
+    forget_rules()
+    yield
+    forget_rules()
+
+
+@pytest.fixture(autouse=True)
 def close_the_async_orm_connection():
     """After each test, close the connection of the thread Django's async ORM calls run on (`acount()`,
     `aget()`...). The wall's own calls run on wall.db's threads and close theirs; left open, this one

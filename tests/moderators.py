@@ -38,3 +38,12 @@ async def open_with_cookie(cookie: str | None) -> Socket:
     sock.history = await sock.receive_type("messages")
     sock.users = (await sock.receive_type("users"))["users"]
     return sock
+
+
+async def frames_within(sock: Socket, seconds: float) -> set[str]:
+    """The types of the frames `sock` receives within `seconds` of quiet (receive_nothing, not a
+    receive that times out: that cancels the application)."""
+    kinds = set()
+    while not await sock.communicator.receive_nothing(timeout=seconds):
+        kinds.add((await sock.receive())["type"])
+    return kinds

@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser_support import (
     Wall,
+    axe_violations,
     choose_name,
     just_read,
     open_wall,
@@ -111,6 +112,7 @@ def test_a_moderator_hides_and_bans_from_the_page_and_the_other_pages_follow(bro
     expect(hidden.locator(".mod-hidden-note")).to_have_text("Hidden by mod: spam: watch ads")
     expect(posts(reader, "A fair question")).to_have_count(1)
     shot(moderator, "moderator-page.png")
+    assert axe_violations(moderator) == []
 
     act(moderator, "A fair question", "Ban author", reason="abuse", duration="1 hour")
     banner = author.locator("#ban-banner")
@@ -125,6 +127,7 @@ def test_a_moderator_hides_and_bans_from_the_page_and_the_other_pages_follow(bro
     expect(status(author)).to_have_attribute("data-state", "live", timeout=10_000)
     expect(banner).to_be_visible()
     shot(author, "banned-user-page.png")
+    assert axe_violations(author) == []
 
     moderator.reload()  # a fresh moderator page gets the hidden post greyed from the server
     expect(posts(moderator, "Cheap watches here").locator(".mod-hidden-note")).to_have_text(

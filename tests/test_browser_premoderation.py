@@ -10,7 +10,16 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser_support import Wall, choose_name, just_read, open_wall, posts, send, start_wall
+from tests.browser_support import (
+    Wall,
+    axe_violations,
+    choose_name,
+    just_read,
+    open_wall,
+    posts,
+    send,
+    start_wall,
+)
 from tests.servers import ROOT
 from tests.test_browser_moderation import MAKE_MODERATOR, moderator_page, shot
 
@@ -47,6 +56,7 @@ def test_a_held_post_is_approved_and_appears_on_a_readers_page(browser: Browser,
     expect(queue.locator(".held-item")).to_have_count(2)
     expect(posts(reader, "When does the talk start?")).to_have_count(0)
     shot(moderator, "held-queue.png")
+    assert axe_violations(moderator) == []
 
     queue.locator(".held-item").filter(has_text="Is there coffee?").get_by_role(
         "button", name="Approve"

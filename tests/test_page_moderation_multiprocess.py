@@ -115,3 +115,18 @@ def test_a_post_held_on_one_process_is_approved_on_the_other(two_premoderated_se
     shown = reader.receive_next("message")["message"]
     assert shown["content"] == "may I?" and int(shown["id"]) > int(held["id"])
     assert author.receive_next("message")["message"] == shown
+
+
+def test_word_rules_hold_on_every_process(two_servers):
+    from wall.models import WordRule
+
+    WordRule.objects.create(pattern="spam", action=WordRule.REFUSE, reason="no ads")
+    WordRule.objects.create(pattern="darn", action=WordRule.MASK)
+    first, second = two_servers
+    author, reader = WallClient(first.ws_url), WallClient(second.ws_url)
+    author.join(username="Alice")
+    author.send("message", {"content": "SPAM here", "client_id": "c-1"})
+    error = author.receive_next("error")
+    assert (error["code"], error["reason"], error["client_id"]) == ("blocked", "no ads", "c-1")
+    author.send("message", {"content": "darn it", "client_id": "c-2"})
+    assert reader.receive_next("message")["message"]["content"] == "**** it"  # the refused one never came

@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 
 from wall.models import ModerationAction, Participant, Post
 
-from .moderators import moderator_user, open_with_cookie, session_cookie_of
+from .moderators import frames_within, moderator_user, open_with_cookie, session_cookie_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,15 +27,6 @@ async def moderator(sockets, premoderation):
     yield sock
     with contextlib.suppress(Exception):
         await sock.close()
-
-
-async def frames_within(sock, seconds: float) -> set[str]:
-    """The types of the frames `sock` receives within `seconds`."""
-    kinds = set()
-    # receive_nothing, not a receive that times out: that cancels the application.
-    while not await sock.communicator.receive_nothing(timeout=seconds):
-        kinds.add((await sock.receive())["type"])
-    return kinds
 
 
 async def held_post(sock, text: str, client_id: str) -> dict:

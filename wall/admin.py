@@ -17,7 +17,16 @@ from django.utils.text import Truncator
 
 from . import moderation, services
 from .errors import WallError
-from .models import ModerationAction, NameReservation, Participant, Post, PostRevision, Report, ReportedPost
+from .models import (
+    ModerationAction,
+    NameReservation,
+    Participant,
+    Post,
+    PostRevision,
+    Report,
+    ReportedPost,
+    WordRule,
+)
 
 
 def _ids(queryset: QuerySet) -> list[int]:
@@ -467,3 +476,14 @@ class NameReservationAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[NameReservation]) -> None:
         for reservation_id in _ids(queryset):
             services.name_release(reservation_id=reservation_id)
+
+
+@admin.register(WordRule)
+class WordRuleAdmin(admin.ModelAdmin):
+    """Blocked words and patterns (wall.wordfilter): each refuses, holds or masks a matching post.
+    A pattern that takes too long on awkward texts is refused when saved (WordRule.clean)."""
+
+    list_display = ["pattern", "kind", "action", "reason", "enabled", "created_at"]
+    list_filter = ["action", "kind", "enabled"]
+    list_editable = ["enabled"]
+    search_fields = ["pattern", "reason"]

@@ -219,6 +219,49 @@ class ReportedPost(Post):
         verbose_name = "reported post"
 
 
+class WordRule(models.Model):
+    """A blocked word or pattern, and what a post that matches gets (wall.wordfilter)."""
+
+    WORD, PATTERN = "word", "pattern"
+    REFUSE, HOLD, MASK = "refuse", "hold", "mask"
+
+    pattern = models.CharField(
+        max_length=200,
+        help_text="A word or phrase (found anywhere, ignoring case and look-alike letters), or a "
+        "pattern in the `regex` library's syntax, matched against the same folded text.",
+    )
+    kind = models.CharField(
+        max_length=10, choices=[(WORD, "word or phrase"), (PATTERN, "pattern")], default=WORD
+    )
+    action = models.CharField(
+        max_length=10,
+        choices=[
+            (REFUSE, "refuse the post (the author is told the reason)"),
+            (HOLD, "hold the post for a moderator"),
+            (MASK, "mask the match with *"),
+        ],
+        default=REFUSE,
+    )
+    reason = models.CharField(max_length=200, blank=True, help_text="Shown to the author of a refused post.")
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.pattern} ({self.action})"
+
+    def clean(self) -> None:
+        from .wordfilter import check_pattern  # the check lives with the matching
+
+        if self.kind == self.PATTERN:
+            try:
+                check_pattern(self.pattern)
+            except ValidationError as error:
+                raise ValidationError({"pattern": error.messages}) from None
+
+
 class ModerationAction(models.Model):
     """The audit trail: one row per moderation action on one post or participant, from the page,
     the admin or the wall itself (a report threshold). Targets are kept as plain values, so the row

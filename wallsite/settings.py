@@ -310,6 +310,9 @@ WALL_JOIN_RATE = "10/1m"
 # decides; reports per person, same format as WALL_POST_RATE (only recorded reports count).
 WALL_REPORT_THRESHOLD = env_int("WALL_REPORT_THRESHOLD", 5)
 WALL_REPORT_RATE = env("WALL_REPORT_RATE", "10/1h")
+# Seconds a process reuses the word rules it read (wall/wordfilter.py); a change in the admin applies
+# at once in its own process and within this in the others. 0 reads them for every post.
+WALL_WORD_RULES_TTL = env_float("WALL_WORD_RULES_TTL", 5)
 # Held posts: new posts wait for a moderator's approval unless their author is trusted (wall.moderation).
 WALL_PREMODERATION = env_bool("WALL_PREMODERATION", False)
 # Names on several devices and renames (issue 15, docs/protocol.md): device codes made per

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .. import errors, protocol, selectors
+from .. import errors, protocol, selectors, wordfilter
 from ..errors import WallError
 from ..live.bridge import broadcast_on_commit
 from ..models import Image, Post, PostRevision
@@ -40,6 +40,12 @@ def post_edit(*, author_id: int, post_id: int, content: str) -> PostResult:
     (`created` is False in the result, so it does not count against the rate).
     """
     content = clean_content(content)
+    screened = wordfilter.screen(content)  # raises blocked; may mask
+    if screened.hold:
+        # A visible post cannot go back to the held queue: the edit is refused, the post stays.
+        reason = "it needs a moderator's review"
+        raise WallError("blocked", f"This edit was refused: {reason}; send it as a new post.", reason=reason)
+    content = screened.content
     with transaction.atomic():
         participant_lock(participant_id=author_id)
         post = _own_visible_post(author_id=author_id, post_id=post_id)

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .. import errors, moderation, protocol, selectors
+from .. import errors, moderation, protocol, selectors, wordfilter
 from ..errors import WallError
 from ..live.bridge import broadcast_on_commit
 from ..models import Image, Participant, Post
@@ -85,13 +85,16 @@ def post_create(
     """Save a post and broadcast it after commit; a repeated client_id returns the first post.
 
     The author's row is locked while deciding (participant_lock), so its ban, resends and the
-    same-text limit (WALL_DUPLICATE_RATE) hold across tabs and processes. `image_id` must be an
+    same-text limit (WALL_DUPLICATE_RATE) hold across tabs and processes. The word filter may refuse
+    the text (blocked), mask it, or hold the post for a moderator (wall.wordfilter). `image_id` must be an
     upload of the author's not yet in a post (invalid_image); with one, the text may be empty.
     `reply_to` must be a visible post (no_such_post).
     """
     content = clean_content(content)
     if not content and image_id is None:
         raise WallError("empty", "A post needs some text or an image.")
+    screened = wordfilter.screen(content)  # raises blocked; may mask, or hold for a moderator
+    content = screened.content
     post = Post(author_id=author_id, content=content, client_id=client_id, reply_to_id=reply_to)
     post.full_clean(exclude=["author", "reply_to"], validate_constraints=False)
     try:
@@ -108,7 +111,8 @@ def post_create(
             if rate is not None:
                 _refuse_repeated_text(repeats, rate)
             image = None if image_id is None else _image_to_post(author_id=author_id, image_id=int(image_id))
-            post.is_hidden = post.is_held = held = moderation.holds_posts_of(author_id=author_id)
+            held = screened.hold or moderation.holds_posts_of(author_id=author_id)
+            post.is_hidden = post.is_held = held
             post.save()
             if image is not None:
                 image.post = post
