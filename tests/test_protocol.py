@@ -43,7 +43,7 @@ def test_each_client_frame_parses_into_its_command(frame, command):
 
 
 def test_the_client_types_are_those_the_parser_knows():
-    assert {"join", "message", "typing", "read", "history", "ping"} == protocol.CLIENT_TYPES
+    assert {"join", "message", "typing", "read", "history", "ping", "react"} == protocol.CLIENT_TYPES
 
 
 def test_a_history_page_is_capped_and_defaults_to_the_setting(settings):
@@ -131,7 +131,18 @@ def test_a_post_payload_has_the_documented_shape():
         "image": "/media/images/2026/01/a.png",
         "thumbnail": {"url": "/media/images/2026/01/a-thumb.webp", "width": 48, "height": 32},
         "client_id": "c-1",
+        "reactions": {"counts": {}, "by": {}, "rev": 0},
     }
+
+
+def test_a_reaction_summary_counts_each_emoji_in_the_order_of_its_first_reaction():
+    rows = [("🎉", "Bob"), ("👍", "Alice"), ("🎉", "Alice")]
+    assert protocol.reaction_summary(rows, 3) == {
+        "counts": {"🎉": 2, "👍": 1},
+        "by": {"🎉": ["Bob", "Alice"], "👍": ["Alice"]},
+        "rev": 3,
+    }
+    assert list(protocol.reaction_summary(rows, 3)["counts"]) == ["🎉", "👍"]
 
 
 def test_a_users_item_carries_the_read_pointer_as_a_string_id():

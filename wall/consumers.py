@@ -40,6 +40,7 @@ participant_claim_random = database_sync_to_async(services.participant_claim_ran
 participant_by_token = database_sync_to_async(services.participant_by_token)
 post_create = database_sync_to_async(services.post_create)
 read_pointer_advance = database_sync_to_async(services.read_pointer_advance)
+reaction_set = database_sync_to_async(services.reaction_set)
 
 
 class WallConsumer(AsyncWebsocketConsumer):
@@ -214,6 +215,14 @@ class WallConsumer(AsyncWebsocketConsumer):
             participant_id=user.id, username=user.username, message_id=command.message_id
         )
 
+    async def _on_react(self, command: protocol.React) -> None:
+        user = self._require_join()
+        # Throttled like posts; a refused reaction (a hidden post, not an emoji) gives its hit back.
+        async with throttled(scope="react", subject=str(user.id), rate=configured_rate("WALL_REACTION_RATE")):
+            await reaction_set(
+                participant_id=user.id, post_id=command.post_id, emoji=command.emoji, on=command.on
+            )
+
     async def _on_history(self, command: protocol.History) -> None:
         page = await post_list_before(before_id=command.before, limit=command.limit)
         await self._send_frame(
@@ -231,6 +240,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         protocol.Read: _on_read,
         protocol.History: _on_history,
         protocol.Ping: _on_ping,
+        protocol.React: _on_react,
     }
 
     # --- helpers -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from . import errors, protocol, selectors
 from .errors import WallError
 from .live.bridge import broadcast_on_commit
 from .models import Participant, Post
+from .services.reactions import reactions_recount
 
 REMOVED = WallError("invalid_token", "A moderator removed this name; choose a name again.")
 
@@ -75,6 +76,7 @@ def participant_ban(*, participant_ids: Iterable[int], hide_posts: bool = False)
     with transaction.atomic():
         banned = _locked_ids(Participant.objects.filter(pk__in=participant_ids, is_banned=False))
         Participant.objects.filter(pk__in=banned).update(is_banned=True)
+        reactions_recount(participant_ids=banned)  # their reactions stop counting
         if hide_posts:
             post_hide(
                 post_ids=Post.objects.filter(author_id__in=participant_ids, is_hidden=False).values_list(
@@ -90,6 +92,7 @@ def participant_unban(*, participant_ids: Iterable[int]) -> list[int]:
     with transaction.atomic():
         unbanned = _locked_ids(Participant.objects.filter(pk__in=list(participant_ids), is_banned=True))
         Participant.objects.filter(pk__in=unbanned).update(is_banned=False)
+        reactions_recount(participant_ids=unbanned)  # and count again
     return unbanned
 
 
@@ -102,6 +105,7 @@ def participant_delete(*, participant_ids: Iterable[int]) -> list[int]:
     with transaction.atomic():
         deleted = _locked_ids(Participant.objects.filter(pk__in=list(participant_ids)))
         post_ids = list(Post.objects.filter(author_id__in=deleted).values_list("pk", flat=True))
+        reactions_recount(participant_ids=deleted)  # before the cascade takes their reactions
         Participant.objects.filter(pk__in=deleted).delete()
         broadcast_on_commit(_deleted_events(post_ids))
         _close_sockets_of(deleted, REMOVED)

@@ -14,7 +14,7 @@ from django.db.models.functions import Lower, TruncMinute
 from django.utils import timezone
 
 from . import protocol
-from .models import Participant, Post
+from .models import Participant, Post, Reaction
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,9 @@ class HistoryPage:
     posts: list[dict]
     has_more: bool
     reset: bool = False
+    # On a resume: reaction summaries (protocol.reactions_item) of posts at or below `since` whose
+    # reactions changed since the page may have seen them.
+    reactions: list[dict] | None = None
 
 
 def _with_payload() -> QuerySet[Post]:
@@ -29,8 +32,9 @@ def _with_payload() -> QuerySet[Post]:
     return Post.objects.select_related("author", "image")
 
 
-def post_payload(post: Post) -> dict[str, Any]:
-    """The wire shape of a post read through `_with_payload` (no further query)."""
+def post_payload(post: Post, reactions: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The wire shape of a post read through `_with_payload` (no further query); `reactions` is its
+    summary from `reaction_summaries` (none: an empty one)."""
     image = getattr(post, "image", None)  # The reverse one-to-one raises (an AttributeError) when absent.
     return protocol.post_payload(
         post_id=post.id,
@@ -44,18 +48,53 @@ def post_payload(post: Post) -> dict[str, Any]:
             if image
             else None
         ),
+        reactions=reactions,
     )
+
+
+def _payloads(posts: list[Post]) -> list[dict[str, Any]]:
+    """The payloads of these posts, with their reactions read in one more query for all of them."""
+    summaries = reaction_summaries(posts=posts)
+    return [post_payload(post, summaries.get(post.id)) for post in posts]
+
+
+def reaction_summaries(*, posts: Iterable[Post]) -> dict[int, dict[str, Any]]:
+    """Each post's reaction summary (protocol.reaction_summary), by post id, in one query.
+
+    Banned participants' reactions are not counted. The rev comes from the post rows, read before
+    the reactions: a summary is never older than the rev it carries.
+    """
+    revs = {post.id: post.reactions_rev for post in posts}
+    rows: dict[int, list[tuple[str, str]]] = {post_id: [] for post_id in revs}
+    if any(revs.values()):  # A post never reacted to has rev 0: nothing to read.
+        reactions = (
+            Reaction.objects.filter(post_id__in=[pk for pk, rev in revs.items() if rev])
+            .filter(participant__is_banned=False)
+            .order_by("id")
+            .values_list("post_id", "emoji", "participant__username")
+        )
+        for post_id, emoji, username in reactions:
+            rows[post_id].append((emoji, username))
+    return {post_id: protocol.reaction_summary(rows[post_id], rev) for post_id, rev in revs.items()}
+
+
+def reactions_items(*, post_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """The reactions of the visible posts among `post_ids`, as `reactions` events carry them (read after
+    the change committed: what everyone is sent). Hidden posts' reactions are nobody's business."""
+    posts = list(Post.objects.filter(pk__in=list(post_ids), is_hidden=False).only("id", "reactions_rev"))
+    summaries = reaction_summaries(posts=posts)
+    return [protocol.reactions_item(post_id, summaries[post_id]) for post_id in sorted(summaries)]
 
 
 def post_payloads(*, post_ids: Iterable[int]) -> list[dict[str, Any]]:
     """The payloads of these posts, hidden or not, oldest first, in one query."""
-    return [post_payload(post) for post in _with_payload().filter(pk__in=list(post_ids)).order_by("pk")]
+    return _payloads(list(_with_payload().filter(pk__in=list(post_ids)).order_by("pk")))
 
 
 def post_by_client_id(*, author_id: int, client_id: str) -> tuple[dict[str, Any], bool] | None:
     """The author's post sent with `client_id` (a resend): its payload and whether it is hidden."""
     post = _with_payload().filter(author_id=author_id, client_id=client_id).first()
-    return None if post is None else (post_payload(post), post.is_hidden)
+    return None if post is None else (_payloads([post])[0], post.is_hidden)
 
 
 def _visible() -> QuerySet[Post]:
@@ -65,7 +104,7 @@ def _visible() -> QuerySet[Post]:
 def _newest_first(queryset: QuerySet[Post], limit: int) -> HistoryPage:
     rows = list(queryset.order_by("-id")[: limit + 1])
     has_more = len(rows) > limit
-    return HistoryPage(posts=[post_payload(post) for post in reversed(rows[:limit])], has_more=has_more)
+    return HistoryPage(posts=_payloads(list(reversed(rows[:limit]))), has_more=has_more)
 
 
 def post_list_recent(*, limit: int | None = None) -> HistoryPage:
@@ -91,17 +130,44 @@ def post_list_since(*, since_id: int) -> HistoryPage:
     if len(newer) > limit:
         page = post_list_recent()
         return HistoryPage(posts=page.posts, has_more=page.has_more, reset=True)
+    reacted = _reactions_changed_late(since_id=since_id)
+    if reacted is None:
+        page = post_list_recent()
+        return HistoryPage(posts=page.posts, has_more=page.has_more, reset=True)
     rows = [*reversed(_committed_late(since_id=since_id)), *newer]
     oldest = rows[0].id if rows else since_id + 1
     has_more = _visible().filter(id__lt=oldest).exists()
-    return HistoryPage(posts=[post_payload(post) for post in rows], has_more=has_more)
+    return HistoryPage(posts=_payloads(rows), has_more=has_more, reactions=reacted)
+
+
+def _reactions_changed_late(*, since_id: int) -> list[dict] | None:
+    """Reactions a resuming page may have missed: those of visible posts up to `since_id` changed
+    from WALL_RESUME_OVERLAP seconds before post `since_id` was saved (the page was there then, so
+    anything it missed changed later), oldest post first; None past WALL_RESUME_LIMIT (a reset)."""
+    anchor = _since_anchor(since_id)
+    if anchor is None:
+        return []
+    window_start = anchor - timedelta(seconds=settings.WALL_RESUME_OVERLAP)
+    limit = settings.WALL_RESUME_LIMIT
+    changed = list(
+        Post.objects.filter(id__lte=since_id, is_hidden=False, reactions_changed_at__gte=window_start)
+        .only("id", "reactions_rev")
+        .order_by("id")[: limit + 1]
+    )
+    if len(changed) > limit:
+        return None
+    summaries = reaction_summaries(posts=changed)
+    return [protocol.reactions_item(post.id, summaries[post.id]) for post in changed]
+
+
+def _since_anchor(since_id: int):
+    """When the newest post at or below `since_id` was saved (None: there is none)."""
+    return Post.objects.filter(id__lte=since_id).order_by("-id").values_list("created_at", flat=True).first()
 
 
 def _committed_late(*, since_id: int) -> list[Post]:
     """Visible posts with ids below `since_id` that may have committed after it, newest first."""
-    anchor = (
-        Post.objects.filter(id__lte=since_id).order_by("-id").values_list("created_at", flat=True).first()
-    )
+    anchor = _since_anchor(since_id)
     if anchor is None:
         return []
     window_start = anchor - timedelta(seconds=settings.WALL_RESUME_OVERLAP)

@@ -279,6 +279,9 @@ WALL_DUPLICATE_RATE = env("WALL_DUPLICATE_RATE", "3/1m")
 WALL_SOCKETS_PER_IP = env_int("WALL_SOCKETS_PER_IP", 20)
 WALL_NAME_RATE = env("WALL_NAME_RATE", "30/1h")
 WALL_JOIN_RATE = "10/1m"
+# Reactions (docs/protocol.md): per user, counted like posts; distinct emoji one post may carry.
+WALL_REACTION_RATE = "20/10s"
+WALL_REACTIONS_PER_POST = 20
 # Presence: sockets refresh every HEARTBEAT seconds; a socket not refreshed for TTL seconds is gone.
 # The page pings after this many quiet seconds and takes the socket for dead if no frame follows
 # within WALL_PONG_WITHIN seconds (keep the ping under the proxy's idle timeout).

@@ -8,6 +8,7 @@ group_send` finds this module (and `manage.py wall_notice`, which shows the stan
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -69,3 +70,26 @@ def broadcast_on_commit(frames: list[dict[str, Any]], **targets: Any) -> None:
 async def _broadcast_all(frames: list[dict[str, Any]], targets: dict[str, Any]) -> None:
     for frame in frames:
         await broadcast(frame, **targets)
+
+
+def broadcast_read_on_commit(read: Callable[[], list[dict[str, Any]]], **targets: Any) -> None:
+    """Once the current transaction commits, call `read` (sync ORM code, in the committing thread) for
+    the frames and broadcast them, in order: events that report state (reaction counts) are built
+    from what was committed, never from a transaction's own view. A read that fails is logged and
+    makes every process's sockets resume (as a lost event does)."""
+
+    def after_commit() -> None:
+        try:
+            frames = read()
+        except Exception:
+            logger.warning("frames to broadcast could not be read; sockets will resume", exc_info=True)
+            async_to_sync(_send_failed)()
+            return
+        if frames:
+            async_to_sync(_broadcast_all)(frames, targets)
+
+    transaction.on_commit(after_commit, robust=True)
+
+
+async def _send_failed() -> None:
+    group_member().send_failed()

@@ -37,7 +37,11 @@ async def _read(since_id: int | None) -> Snapshot:
     page, pointers = await connect_reads(since_id=since_id, user_ids=[user.id for user in online])
     users = [protocol.user_item(user.id, user.username, pointers.get(user.id)) for user in online]
     return Snapshot(
-        protocol.encode(protocol.messages_event(page.posts, has_more=page.has_more, reset=page.reset)),
+        protocol.encode(
+            protocol.messages_event(
+                page.posts, has_more=page.has_more, reset=page.reset, reactions=page.reactions
+            )
+        ),
         protocol.encode(protocol.users_event(users)),
         frozenset(post["id"] for post in page.posts),
     )

@@ -50,7 +50,15 @@ class History:
     limit: int
 
 
-Command = Join | SendMessage | Typing | Read | History | Ping
+@dataclass(frozen=True)
+class React:
+    kind: ClassVar[str] = "react"
+    post_id: int
+    emoji: str  # as sent; whether it is one emoji is the domain's rule (services.reaction_set)
+    on: bool
+
+
+Command = Join | SendMessage | Typing | Read | History | Ping | React
 
 CLIENT_ID_MAX = 64
 ID_MAX = 2**63 - 1  # PostgreSQL's bigint
@@ -162,6 +170,16 @@ def _parse_history(data: dict) -> History:
     return History(before=before, limit=min(limit, settings.WALL_HISTORY_MAX_PAGE))
 
 
+def _parse_react(data: dict) -> React:
+    post_id = _id(data, "id", required=True)
+    emoji, on = data.get("emoji"), data.get("on")
+    if not isinstance(emoji, str) or not emoji or not _storable(emoji):
+        raise WallError("bad_request", '"emoji" must be a non-empty string.')
+    if not isinstance(on, bool):
+        raise WallError("bad_request", '"on" must be true (add the reaction) or false (take it back).')
+    return React(post_id=post_id, emoji=emoji, on=on)
+
+
 _PARSERS = {
     "join": _parse_join,
     "message": _parse_message,
@@ -169,5 +187,6 @@ _PARSERS = {
     "read": lambda data: Read(message_id=_id(data, "message_id", required=True)),
     "history": _parse_history,
     "ping": lambda data: Ping(),
+    "react": _parse_react,
 }
 CLIENT_TYPES = frozenset(_PARSERS)  # every frame type a client may send

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -34,11 +35,20 @@ def user_ref(user_id: int | str, username: str) -> dict[str, str]:
 
 
 def messages_event(
-    posts: list[dict], *, has_more: bool, reset: bool = False, before: int | None = None
+    posts: list[dict],
+    *,
+    has_more: bool,
+    reset: bool = False,
+    before: int | None = None,
+    reactions: list[dict] | None = None,
 ) -> dict:
+    """A page of posts; `reactions` (a resume only) holds the reaction summaries (`reactions_item`)
+    of posts at or below `since` whose reactions changed meanwhile."""
     data: dict[str, Any] = {"messages": posts, "has_more": has_more}
     if reset:
         data["reset"] = True
+    if reactions:
+        data["reactions"] = reactions
     if before is not None:
         data["before"] = str(before)
     return event("messages", data)
@@ -104,6 +114,26 @@ def error_event(error: WallError, client_id: str | None = None) -> dict:
     return event("error", data)
 
 
+def reaction_summary(rows: Iterable[tuple[str, str]], rev: int) -> dict[str, Any]:
+    """A post's reactions from its (emoji, username) pairs in the order they were made:
+    {"counts": {"👍": 2}, "by": {"👍": ["Bob", "Alice"]}, "rev": 3}. Emoji keep the order of their
+    first reaction; `rev` grows with every change, so a client keeps the summary with the highest."""
+    by: dict[str, list[str]] = {}
+    for emoji, username in rows:
+        by.setdefault(emoji, []).append(username)
+    return {"counts": {emoji: len(names) for emoji, names in by.items()}, "by": by, "rev": rev}
+
+
+def reactions_item(post_id: int | str, summary: dict[str, Any]) -> dict[str, Any]:
+    """One post's reactions as `reactions` carries them: the post id and its summary."""
+    return {"id": str(post_id), **summary}
+
+
+def reactions_event(item: dict[str, Any]) -> dict:
+    """A post's reactions changed: its whole summary (a `reactions_item`), read after the commit."""
+    return event("reactions", item)
+
+
 def thumbnail_ref(url: str, width: int, height: int) -> dict[str, Any]:
     return {"url": url, "width": width, "height": height}
 
@@ -117,6 +147,7 @@ def post_payload(
     client_id: str | None,
     image_url: str | None = None,
     thumbnail: dict[str, Any] | None = None,
+    reactions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The post shape, wherever a post appears (`message`, `messages`); built from plain data
     (wall.selectors reads it from the database)."""
@@ -128,4 +159,5 @@ def post_payload(
         "image": image_url,
         "thumbnail": thumbnail,
         "client_id": client_id,
+        "reactions": reactions if reactions is not None else reaction_summary((), 0),
     }

@@ -12,12 +12,14 @@ from .participants import (
     username_problem,
 )
 from .posts import PostResult, clean_content, is_blank, post_create, read_pointer_advance
+from .reactions import clean_emoji, reaction_set, reactions_recount
 from .uploads import image_upload, uploader_by_token
 
 __all__ = [
     "Claim",
     "PostResult",
     "clean_content",
+    "clean_emoji",
     "hash_token",
     "image_upload",
     "is_blank",
@@ -27,6 +29,8 @@ __all__ = [
     "participant_lock",
     "participant_touch",
     "post_create",
+    "reaction_set",
+    "reactions_recount",
     "read_pointer_advance",
     "uploader_by_token",
     "username_problem",

@@ -2,6 +2,7 @@
 
 import { Feed } from "./feed.js";
 import { Notices } from "./notices.js";
+import { applyReactions } from "./reactions.js";
 import { WallSocket } from "./socket.js";
 import { ConnectionStatus } from "./status.js";
 
@@ -40,7 +41,11 @@ const handlers = {
     const fresh = loaded && !data.reset;
     loaded = true;
     for (const post of posts) place(post, { arriving: fresh });
+    if (Array.isArray(data.reactions)) data.reactions.forEach(applyReactions);
     settle();
+  },
+  reactions(data) {
+    applyReactions(data);
   },
   message(data) {
     place(data.message, { arriving: true });

@@ -1,5 +1,7 @@
 // Building the wall's elements from posts: text only ever goes in through textContent.
 
+import { showReactions } from "./reactions.js";
+
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
@@ -160,6 +162,7 @@ export function setPostId(item, post) {
   if (post.id == null) return;
   item.dataset.id = post.id;
   item.id = `post-${post.id}`;
+  showReactions(item, post);
   const time = item.querySelector("time");
   const created = new Date(post.created_at);
   if (time && !Number.isNaN(created.getTime())) {

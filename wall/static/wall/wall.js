@@ -9,6 +9,7 @@ import { Notices } from "./notices.js";
 import { Notifier } from "./notify.js";
 import { PendingPosts } from "./pending.js";
 import { People, peopleDrawer } from "./people.js";
+import { Reactions, applyReactions, setViewer } from "./reactions.js";
 import { Receipts } from "./receipts.js";
 import { refreshTimes } from "./render.js";
 import { WallSocket } from "./socket.js";
@@ -140,6 +141,13 @@ const composer = new Composer({
   },
 });
 
+const reactions = new Reactions({
+  list: $("posts"),
+  send: (id, emoji, on) => socket.send("react", { id, emoji, on }),
+  canReact: () => membership.joined,
+  needName: () => picker.open(),
+});
+
 const intake = new PostIntake({
   feed,
   pending,
@@ -206,6 +214,8 @@ const handlers = {
       // A resume: only what was missed, merged by id.
       intake.acceptLive(posts);
     }
+    // A resume's reactions that changed while this page was away, on posts it already shows.
+    if (Array.isArray(data.reactions)) data.reactions.forEach(applyReactions);
   },
 
   users(data) {
@@ -232,6 +242,10 @@ const handlers = {
 
   message(data) {
     intake.acceptLive([data.message]);
+  },
+
+  reactions(data) {
+    applyReactions(data);
   },
 
   message_deleted(data) {
@@ -316,6 +330,7 @@ lightbox.followClicksIn(ui.feed, () => feed.pinned && feed.scrollToBottom());
 
 function renderMe() {
   const name = membership.username;
+  setViewer(name);
   ui.me.hidden = !name;
   ui.meName.textContent = name ?? "";
 }

@@ -1,0 +1,107 @@
+"""Reactions in a real Chromium, two pages: react from the palette or with any emoji, see the counts
+and who reacted on the other page, take one's own back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser_support import (
+    Wall,
+    axe_violations,
+    named_page,
+    posts,
+    save_screenshot,
+    send,
+    wall_with_media,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def wall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wall]:
+    with wall_with_media(tmp_path_factory.mktemp("reactions"), WALL_DUPLICATE_RATE="off") as wall:
+        yield wall
+
+
+@pytest.fixture(scope="module")
+def alice(browser: Browser, wall: Wall) -> Iterator[Page]:
+    with named_page(browser, wall.url, "Alice") as page:
+        yield page
+
+
+@pytest.fixture(scope="module")
+def bob(browser: Browser, wall: Wall) -> Iterator[Page]:
+    with named_page(browser, wall.url, "Bob") as page:
+        yield page
+
+
+def chip(page: Page, text: str, emoji: str):
+    return posts(page, text).locator(f'.reaction-chip[data-emoji="{emoji}"]')
+
+
+def react_from_picker(page: Page, text: str, emoji: str) -> None:
+    posts(page, text).get_by_role("button", name="Add a reaction").click()
+    page.get_by_role("dialog", name="Add a reaction").get_by_role(
+        "button", name=f"React with {emoji}"
+    ).click()
+
+
+def test_a_reaction_from_the_palette_shows_its_count_and_who_on_the_other_page(alice, bob):
+    send(alice, "react to this")
+    expect(posts(bob, "react to this")).to_have_count(1)
+    react_from_picker(bob, "react to this", "🎉")
+    expect(chip(alice, "react to this", "🎉")).to_have_text("🎉1")
+    expect(chip(alice, "react to this", "🎉")).to_have_attribute("title", "Bob")
+    expect(chip(alice, "react to this", "🎉")).to_have_attribute("aria-pressed", "false")
+    expect(chip(bob, "react to this", "🎉")).to_have_attribute("aria-pressed", "true")
+
+    chip(alice, "react to this", "🎉").click()  # Alice joins in
+    expect(chip(bob, "react to this", "🎉")).to_have_text("🎉2")
+    expect(chip(bob, "react to this", "🎉")).to_have_attribute("title", "Bob, Alice")
+    expect(chip(alice, "react to this", "🎉")).to_have_attribute("aria-pressed", "true")
+
+    chip(bob, "react to this", "🎉").click()  # Bob takes his back
+    expect(chip(alice, "react to this", "🎉")).to_have_text("🎉1")
+    expect(chip(alice, "react to this", "🎉")).to_have_attribute("title", "Alice")
+    expect(chip(alice, "react to this", "🎉")).to_have_attribute(
+        "aria-label", "🎉 1: Alice (yours; press to take it back)"
+    )
+
+
+def test_any_single_emoji_can_be_typed_and_text_is_refused_by_the_page(alice, bob):
+    send(alice, "any emoji")
+    expect(posts(bob, "any emoji")).to_have_count(1)
+    posts(bob, "any emoji").get_by_role("button", name="Add a reaction").click()
+    picker = bob.get_by_role("dialog", name="Add a reaction")
+    field = picker.get_by_label("Any other emoji")
+    field.fill("nice")
+    field.press("Enter")
+    expect(picker.locator(".reaction-hint")).to_have_text("One emoji, please.")
+    field.fill("🦄")
+    field.press("Enter")
+    expect(picker).to_be_hidden()
+    expect(chip(alice, "any emoji", "🦄")).to_have_text("🦄1")
+    save_screenshot(alice, "reactions.png")
+
+
+def test_the_picker_works_from_the_keyboard_and_passes_axe(alice, bob):
+    send(alice, "keyboard reaction")
+    add = posts(bob, "keyboard reaction").get_by_role("button", name="Add a reaction")
+    add.focus()
+    bob.keyboard.press("Enter")
+    picker = bob.get_by_role("dialog", name="Add a reaction")
+    expect(picker).to_be_visible()
+    expect(picker.get_by_role("button", name="React with 👍")).to_be_focused()
+    assert axe_violations(bob) == []
+    save_screenshot(bob, "reactions-picker.png")
+    bob.keyboard.press("Escape")
+    expect(picker).to_be_hidden()
+    expect(add).to_be_focused()
+    bob.keyboard.press("Enter")
+    bob.keyboard.press("Tab")  # to ❤️
+    bob.keyboard.press("Enter")
+    expect(chip(alice, "keyboard reaction", "❤️")).to_have_text("❤️1")
