@@ -132,6 +132,7 @@ def test_a_post_payload_has_the_documented_shape():
         "thumbnail": {"url": "/media/images/2026/01/a-thumb.webp", "width": 48, "height": 32},
         "client_id": "c-1",
         "reactions": {"counts": {}, "by": {}, "rev": 0},
+        "mentions": [],
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,9 +33,12 @@ def _with_payload() -> QuerySet[Post]:
     return Post.objects.select_related("author", "image")
 
 
-def post_payload(post: Post, reactions: dict[str, Any] | None = None) -> dict[str, Any]:
+def post_payload(
+    post: Post, reactions: dict[str, Any] | None = None, names: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The wire shape of a post read through `_with_payload` (no further query); `reactions` is its
-    summary from `reaction_summaries` (none: an empty one)."""
+    summary from `reaction_summaries` (none: an empty one), `names` the participants' names by their
+    lower case, from `mentioned_names` (none: no mentions)."""
     image = getattr(post, "image", None)  # The reverse one-to-one raises (an AttributeError) when absent.
     return protocol.post_payload(
         post_id=post.id,
@@ -49,13 +53,47 @@ def post_payload(post: Post, reactions: dict[str, Any] | None = None) -> dict[st
             else None
         ),
         reactions=reactions,
+        mentions=mentions_in(post.content, names or {}),
     )
 
 
 def _payloads(posts: list[Post]) -> list[dict[str, Any]]:
-    """The payloads of these posts, with their reactions read in one more query for all of them."""
+    """The payloads of these posts, with their reactions and the names they mention each read in one
+    more query for all of them (none when there is nothing to read)."""
     summaries = reaction_summaries(posts=posts)
-    return [post_payload(post, summaries.get(post.id)) for post in posts]
+    names = mentioned_names(contents=[post.content for post in posts])
+    return [post_payload(post, summaries.get(post.id), names) for post in posts]
+
+
+# `@name` as a word: not inside an address (a@b.com) or a longer name; names are [A-Za-z0-9_-].
+_MENTION_RE = re.compile(r"(?<![\w@-])@([A-Za-z0-9_-]{2,32})(?![\w-])", re.ASCII)
+
+
+def _mention_candidates(content: str) -> list[str]:
+    return _MENTION_RE.findall(content)
+
+
+def mentioned_names(*, contents: Iterable[str]) -> dict[str, str]:
+    """The participants named as `@name` in any of `contents`, {lower case: their name}, in one query."""
+    candidates = {name.lower() for content in contents for name in _mention_candidates(content)}
+    if not candidates:
+        return {}
+    rows = (
+        Participant.objects.annotate(username_lower=Lower("username"))
+        .filter(username_lower__in=candidates)
+        .values_list("username", flat=True)
+    )
+    return {username.lower(): username for username in rows}
+
+
+def mentions_in(content: str, names: dict[str, str]) -> list[str]:
+    """The existing participants `content` mentions (`@name`, any case), as they spell their names,
+    in the order first mentioned; `names` comes from `mentioned_names`."""
+    found: dict[str, None] = {}
+    for candidate in _mention_candidates(content):
+        if candidate.lower() in names:
+            found.setdefault(names[candidate.lower()], None)
+    return list(found)
 
 
 def reaction_summaries(*, posts: Iterable[Post]) -> dict[int, dict[str, Any]]:

@@ -148,6 +148,7 @@ def post_payload(
     image_url: str | None = None,
     thumbnail: dict[str, Any] | None = None,
     reactions: dict[str, Any] | None = None,
+    mentions: list[str] | None = None,
 ) -> dict[str, Any]:
     """The post shape, wherever a post appears (`message`, `messages`); built from plain data
     (wall.selectors reads it from the database)."""
@@ -160,4 +161,5 @@ def post_payload(
         "thumbnail": thumbnail,
         "client_id": client_id,
         "reactions": reactions if reactions is not None else reaction_summary((), 0),
+        "mentions": mentions or [],
     }

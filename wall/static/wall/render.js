@@ -1,6 +1,7 @@
 // Building the wall's elements from posts: text only ever goes in through textContent.
 
 import { showReactions } from "./reactions.js";
+import { confirmContent, contentElement } from "./richtext.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -100,7 +101,7 @@ export function postElement(post, { mine = false } = {}) {
   head.append(el("span", "post-author", post.author), time);
   body.append(head);
 
-  if (post.content) body.append(el("p", "post-content", post.content));
+  if (post.content) body.append(contentElement(post));
   const image = imageLink(post);
   if (image) body.append(image);
   body.append(el("div", "post-foot"));
@@ -163,6 +164,7 @@ export function setPostId(item, post) {
   item.dataset.id = post.id;
   item.id = `post-${post.id}`;
   showReactions(item, post);
+  confirmContent(item, post);
   const time = item.querySelector("time");
   const created = new Date(post.created_at);
   if (time && !Number.isNaN(created.getTime())) {

@@ -11,6 +11,7 @@ import { PendingPosts } from "./pending.js";
 import { People, peopleDrawer } from "./people.js";
 import { Reactions, applyReactions, setViewer } from "./reactions.js";
 import { Receipts } from "./receipts.js";
+import { setReader } from "./richtext.js";
 import { refreshTimes } from "./render.js";
 import { WallSocket } from "./socket.js";
 import { ConnectionStatus } from "./status.js";
@@ -331,6 +332,7 @@ lightbox.followClicksIn(ui.feed, () => feed.pinned && feed.scrollToBottom());
 function renderMe() {
   const name = membership.username;
   setViewer(name);
+  setReader(name);
   ui.me.hidden = !name;
   ui.meName.textContent = name ?? "";
 }
