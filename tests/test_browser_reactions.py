@@ -15,6 +15,7 @@ from tests.browser_support import (
     posts,
     save_screenshot,
     send,
+    status,
     wall_with_media,
 )
 
@@ -105,3 +106,20 @@ def test_the_picker_works_from_the_keyboard_and_passes_axe(alice, bob):
     bob.keyboard.press("Tab")  # to ❤️
     bob.keyboard.press("Enter")
     expect(chip(alice, "keyboard reaction", "❤️")).to_have_text("❤️1")
+
+
+def test_a_page_that_was_offline_learns_the_reactions_it_missed(alice, bob):
+    send(alice, "while you were away")
+    expect(chip(bob, "while you were away", "👀")).to_have_count(0)
+    expect(posts(bob, "while you were away")).to_have_count(1)
+    bob.context.set_offline(True)
+    expect(bob.locator("#outage")).to_be_visible(timeout=5000)
+    react_from_picker(alice, "while you were away", "👀")
+    expect(chip(alice, "while you were away", "👀")).to_have_text("👀1")
+    bob.context.set_offline(False)
+    try_now = bob.get_by_role("button", name="Try now")
+    if try_now.is_visible():
+        try_now.click()
+    expect(status(bob)).to_have_attribute("data-state", "live", timeout=10_000)
+    expect(chip(bob, "while you were away", "👀")).to_have_text("👀1")
+    expect(chip(bob, "while you were away", "👀")).to_have_attribute("title", "Alice")

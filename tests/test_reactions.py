@@ -14,6 +14,8 @@ from wall.models import Participant, Post, Reaction
 pytestmark = pytest.mark.django_db(transaction=True)
 
 post_hide = sync_to_async(moderation.post_hide)
+post_unhide = sync_to_async(moderation.post_unhide)
+participant_delete = sync_to_async(moderation.participant_delete)
 participant_ban = sync_to_async(moderation.participant_ban)
 participant_unban = sync_to_async(moderation.participant_unban)
 
@@ -259,3 +261,38 @@ def test_a_page_of_history_reads_reactions_in_one_query_whatever_its_size():
         return len(queries)
 
     assert queries_for(3) == queries_for(30) == 2
+
+
+async def test_deleting_a_participant_takes_their_reactions_out_of_the_counts(sockets):
+    alice, bob, reader = await joined(sockets, "Alice"), await joined(sockets, "Bob"), await sockets()
+    post = await alice.post("deleted reactor")
+    await react(bob, post["id"], "😮")
+    await reader.receive_next("reactions")
+    await participant_delete(participant_ids=[int(bob.welcome["id"])])
+    event = await reader.receive_next("reactions")
+    assert event["id"] == post["id"] and event["counts"] == {}
+    assert await Reaction.objects.acount() == 0
+
+
+async def test_an_unhidden_post_comes_back_with_its_reactions(sockets):
+    alice, reader = await joined(sockets, "Alice"), await sockets()
+    post = await alice.post("back again")
+    await react(alice, post["id"], "🙏")
+    await reader.receive_next("reactions")
+    await post_hide(post_ids=[int(post["id"])])
+    await reader.receive_next("message_deleted")
+    await post_unhide(post_ids=[int(post["id"])])
+    shown = (await reader.receive_next("message"))["message"]
+    assert shown["id"] == post["id"] and shown["reactions"]["counts"] == {"🙏": 1}
+
+
+async def test_a_resume_past_the_limit_of_changed_reactions_starts_over(sockets, settings):
+    settings.WALL_RESUME_LIMIT = 1
+    alice = await joined(sockets, "Alice")
+    first, second = await alice.post("one"), await alice.post("two")
+    for post in (first, second):
+        await react(alice, post["id"], "👍")
+        await alice.receive_next("reactions")
+    resumed = await sockets(f"/ws/wall/?since={second['id']}")
+    assert resumed.history.get("reset") is True
+    assert [post["reactions"]["counts"] for post in resumed.history["messages"]] == [{"👍": 1}, {"👍": 1}]

@@ -7,7 +7,8 @@ import { el } from "./render.js";
 /** The palette the picker offers first; any other single emoji can be typed. */
 export const PALETTE = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀"];
 
-const EMOJI_MAX = 16; // as the server: wall/services/reactions.py
+// The server takes up to 16 code points (wall/services/reactions.py); in UTF-16 units, twice that.
+const EMOJI_MAX = 32;
 const summaries = new WeakMap(); // row element -> the summary it shows
 let viewer = null; // the name this page joined as, lowercased: its chips are "pressed"
 
