@@ -9,7 +9,9 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from wall import moderation, selectors
+from wall.errors import WallError
 from wall.models import Participant, Post, Reaction
+from wall.services import clean_emoji
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -296,3 +298,41 @@ async def test_a_resume_past_the_limit_of_changed_reactions_starts_over(sockets,
     resumed = await sockets(f"/ws/wall/?since={second['id']}")
     assert resumed.history.get("reset") is True
     assert [post["reactions"]["counts"] for post in resumed.history["messages"]] == [{"👍": 1}, {"👍": 1}]
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("👍", "👍"),
+        ("👍🏽", "👍🏽"),  # a skin tone is part of the emoji
+        ("👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧"),  # a ZWJ family is one emoji
+        ("🇫🇷", "🇫🇷"),  # a flag: two regional indicators
+        ("#\ufe0f\u20e3", "#\ufe0f\u20e3"),  # a keycap
+        ("\u2764", "\u2764\ufe0f"),  # fully qualified: one heart, one chip
+    ],
+)
+def test_one_emoji_of_any_kind_is_a_reaction(text, kept):
+    assert clean_emoji(text) == kept
+
+
+@pytest.mark.parametrize(
+    "text", ["", "a", "ok", ":thumbsup:", "👍👍", " 👍", "👍 ", "🇫", "1", "👍" * 20, "x" * 200, "\u200d"]
+)
+def test_anything_but_one_emoji_is_refused(text):
+    with pytest.raises(WallError) as refused:
+        clean_emoji(text)
+    assert refused.value.code == "invalid_emoji"
+
+
+async def test_refused_reactions_do_not_use_up_the_rate(sockets, settings):
+    settings.WALL_REACTION_RATE = "3/10s"
+    alice = await joined(sockets, "Alice")
+    post = await alice.post("only real ones count")
+    for _ in range(5):
+        await react(alice, post["id"], "not an emoji")
+        assert (await alice.receive_next("error"))["code"] == "invalid_emoji"
+    for emoji in ("👍", "🎉", "👀"):
+        await react(alice, post["id"], emoji)
+        assert (await alice.receive_next("reactions"))["counts"][emoji] == 1
+    await react(alice, post["id"], "🙏")
+    assert (await alice.receive_next("error"))["code"] == "rate_limited"
