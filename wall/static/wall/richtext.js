@@ -10,10 +10,10 @@ const MENTION = /(?<![\w@-])@([A-Za-z0-9_-]{2,32})(?![\w-])/g;
 const LINK_REL = "noopener noreferrer nofollow ugc";
 let reader = null; // the name this page joined as, lowercased: mentions of it stand out
 
-/** The link a URL token may open: http or https only (schemeless ones get https), else null. */
-export function safeHref(token) {
+/** The link a URL may open: http or https only (schemeless ones were given https), else null. */
+export function safeHref(href) {
   try {
-    const url = new URL(token.toHref("https"));
+    const url = new URL(href);
     return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
   } catch {
     return null;
@@ -57,10 +57,12 @@ export function contentNodes(text, mentions) {
     (Array.isArray(mentions) ? mentions : []).filter((name) => typeof name === "string").map((name) => [name.toLowerCase(), name]),
   );
   const nodes = [];
+  // tokenize() and toObject() are linkifyjs' documented API: {type, value, href, isLink, start, end}.
   for (const token of linkify.tokenize(text)) {
-    const href = token.t === "url" ? safeHref(token) : null;
-    if (href) nodes.push(link(token.toString(), href));
-    else nodes.push(...withMentions(token.toString(), names));
+    const { type, value, href } = token.toObject("https");
+    const safe = type === "url" ? safeHref(href) : null;
+    if (safe) nodes.push(link(value, safe));
+    else nodes.push(...withMentions(value, names));
   }
   return nodes;
 }
