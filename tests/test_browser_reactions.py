@@ -123,3 +123,14 @@ def test_a_page_that_was_offline_learns_the_reactions_it_missed(alice, bob):
     expect(status(bob)).to_have_attribute("data-state", "live", timeout=10_000)
     expect(chip(bob, "while you were away", "👀")).to_have_text("👀1")
     expect(chip(bob, "while you were away", "👀")).to_have_attribute("title", "Alice")
+
+
+def test_the_action_bar_opens_the_picker(alice, bob):
+    send(alice, "from the bar")
+    shown = posts(bob, "from the bar")
+    shown.hover()
+    shown.locator(".post-actions").get_by_role("button", name="React").click()
+    picker = bob.get_by_role("dialog", name="Add a reaction")
+    picker.get_by_role("button", name="React with 🙏").click()
+    expect(picker).to_be_hidden()
+    expect(chip(alice, "from the bar", "🙏")).to_have_text("🙏1")

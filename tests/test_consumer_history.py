@@ -178,3 +178,33 @@ async def test_posts_committed_while_connecting_are_neither_lost_nor_duplicated(
         assert len(seen) == len(set(seen)), "a post arrived twice"
         first = seen[0] if seen else saved[-1]
         assert sorted(seen) == [post_id for post_id in saved if post_id >= first], "a post was lost"
+
+
+def connect_reads_so_far() -> float:
+    from prometheus_client import REGISTRY
+
+    from wall.metrics import PROCESS
+
+    labels = {"process": PROCESS, "call": "connect_reads"}
+    return REGISTRY.get_sample_value("wall_database_call_seconds_count", labels) or 0
+
+
+async def test_a_connect_with_no_event_since_the_last_read_reuses_it(sockets, settings):
+    settings.WALL_SNAPSHOT_REUSE = 60
+    first = await sockets()
+    reads = connect_reads_so_far()
+    second = await sockets()
+    assert connect_reads_so_far() == reads
+    assert second.history == first.history
+
+
+@pytest.mark.parametrize("reuse", [60, 0])
+async def test_a_post_fanned_out_after_the_last_read_is_in_the_next_connects_history(
+    sockets, settings, reuse
+):
+    settings.WALL_SNAPSHOT_REUSE = reuse
+    poster = await sockets()
+    await poster.join(username="Poster")
+    sent = await poster.post("after the first read")
+    later = await sockets()
+    assert ids(later.history) == [int(sent["id"])]

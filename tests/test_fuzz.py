@@ -17,8 +17,19 @@ from .test_docs import documented_error_codes, server_event_types
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SENTINEL_BEFORE = "7777777777771"
-CLIENT_TYPES = ["join", "message", "typing", "read", "history"]
-FIELDS = ["content", "client_id", "image_id", "username", "token", "message_id", "before", "limit"]
+CLIENT_TYPES = ["join", "message", "edit", "delete", "typing", "read", "history"]
+FIELDS = [
+    "content",
+    "client_id",
+    "image_id",
+    "username",
+    "token",
+    "message_id",
+    "before",
+    "limit",
+    "id",
+    "reply_to",
+]
 TRICKY_TEXT = ["", " ", "\x00", "\ud800", "x\udfffy", "²", "٣", "-1", "1.5", "9" * 30, "Alice", "a" * 201]
 
 json_scalars = (

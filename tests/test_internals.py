@@ -130,3 +130,22 @@ def test_asgiref_runs_thread_sensitive_calls_on_one_executor():
     """tests/conftest.py closes the connections of the thread Django's async ORM runs on."""
     assert isinstance(SyncToAsync.single_thread_executor, ThreadPoolExecutor)
     assert SyncToAsync.single_thread_executor._max_workers == 1
+
+
+@pytest.mark.django_db
+def test_select_related_leaves_a_dangling_unconstrained_foreign_key_none_and_keeps_its_id():
+    """wall.selectors.reply_payload: a reply whose original row is gone reads back with `reply_to`
+    None (the LEFT JOIN found nothing) and `reply_to_id` still set, without a query or an error."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wall.models import Participant, Post
+
+    author = Participant.objects.create(username="Alice", token_hash="x" * 64)
+    original = Post.objects.create(author=author, content="gone soon")
+    reply = Post.objects.create(author=author, content="re", reply_to=original)
+    Post.objects.filter(pk=original.pk).delete()
+    with CaptureQueriesContext(connection) as queries:
+        [read] = Post.objects.select_related("author", "reply_to__author").filter(pk=reply.pk)
+        assert read.reply_to is None and read.reply_to_id == original.pk
+    assert len(queries) == 1

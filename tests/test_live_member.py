@@ -140,3 +140,29 @@ async def test_the_process_stays_in_the_group_a_while_after_its_last_socket(sock
     await second.close()
     await asyncio.sleep(0.5)
     assert member.task is None and not member.joined.is_set()
+
+
+def _commit_each(frames: list[dict]) -> None:
+    """Commit one transaction per frame, each broadcasting its frame on commit (as services do)."""
+    from django.db import transaction
+
+    from wall.live.bridge import broadcast_on_commit
+
+    for frame in frames:
+        with transaction.atomic():
+            broadcast_on_commit([frame])
+
+
+async def test_a_database_call_hands_its_events_to_the_loop_in_commit_order(sockets):
+    from wall.db import calling_loop, database_sync_to_async
+    from wall.live.bridge import publisher
+    from wall.protocol import notice_event
+
+    reader = await sockets()
+    assert calling_loop() is None
+    assert await database_sync_to_async(calling_loop)() is asyncio.get_running_loop()
+    texts = [f"notice {number}" for number in range(5)]
+    await database_sync_to_async(_commit_each)([notice_event(text) for text in texts])
+    # The saving thread did not wait for the group: the loop's publisher sends them, in order.
+    assert publisher().task is not None
+    assert [(await reader.receive_type("notice"))["text"] for _ in texts] == texts

@@ -43,7 +43,8 @@ def test_each_client_frame_parses_into_its_command(frame, command):
 
 
 def test_the_client_types_are_those_the_parser_knows():
-    assert {"join", "message", "typing", "read", "history", "ping", "react"} == protocol.CLIENT_TYPES
+    kinds = {"join", "message", "edit", "delete", "typing", "read", "history", "ping", "react"}
+    assert kinds == protocol.CLIENT_TYPES
 
 
 def test_a_history_page_is_capped_and_defaults_to_the_setting(settings):
@@ -128,9 +129,11 @@ def test_a_post_payload_has_the_documented_shape():
         "author": "Alice",
         "content": "hello",
         "created_at": "2026-01-02T03:04:05+00:00",
+        "edited_at": None,
         "image": "/media/images/2026/01/a.png",
         "thumbnail": {"url": "/media/images/2026/01/a-thumb.webp", "width": 48, "height": 32},
         "client_id": "c-1",
+        "reply_to": None,
         "reactions": {"counts": {}, "by": {}, "rev": 0},
         "mentions": [],
     }

@@ -94,6 +94,15 @@ def test_the_same_text_past_the_duplicate_rate_is_refused(alice, settings):
     assert services.post_create(author_id=alice.id, content="buy now").created
 
 
+def test_a_resend_of_the_last_allowed_repeat_is_confirmed_not_refused(alice, settings):
+    settings.WALL_DUPLICATE_RATE = "2/1m"
+    services.post_create(author_id=alice.id, content="buy now", client_id="c-1")
+    second = services.post_create(author_id=alice.id, content="buy now", client_id="c-2")
+    again = services.post_create(author_id=alice.id, content="buy now", client_id="c-2")
+    assert again.post == second.post and not again.created
+    assert refusal(author_id=alice.id, content="buy now", client_id="c-3") == "duplicate"
+
+
 def test_an_image_of_someone_else_or_already_posted_cannot_be_posted(alice):
     bob = services.participant_claim(username="Bob")
     assert refusal(author_id=alice.id, content="", image_id=str(make_image(bob).pk)) == "invalid_image"

@@ -7,11 +7,11 @@ from django.db.models import Count, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from . import moderation
-from .models import Participant, Post
+from .models import Participant, Post, PostRevision
 
 
 def _ids(queryset: QuerySet) -> list[int]:
@@ -34,23 +34,82 @@ def unhide_posts(modeladmin: PostAdmin, request: HttpRequest, queryset: QuerySet
     modeladmin.message_user(request, f"Unhid {_plural(len(shown), 'post')}.", messages.SUCCESS)
 
 
+class EditedFilter(admin.SimpleListFilter):
+    """Posts whose author edited them (their earlier texts are on the post's page)."""
+
+    title = "edited by its author"
+    parameter_name = "edited"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Edited"), ("no", "Never edited")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Post]) -> QuerySet[Post]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(edited_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
-    list_display = ["id", "thumbnail", "excerpt", "author_link", "created_at", "is_hidden"]
+    list_display = ["id", "thumbnail", "excerpt", "author_link", "created_at", "edited_at", "status"]
     list_display_links = ["id", "excerpt"]
-    list_filter = ["is_hidden", "created_at"]
+    list_filter = ["is_hidden", "deleted_by_author", EditedFilter, "created_at"]
     search_fields = ["content", "author__username"]
     date_hierarchy = "created_at"
     list_select_related = ["author", "image"]
     # Only visibility can change here, and only through wall.moderation (save_model).
-    fields = ["author_link", "created_at", "content", "thumbnail", "client_id", "is_hidden"]
-    readonly_fields = ["author_link", "created_at", "content", "thumbnail", "client_id"]
+    fields = [
+        "author_link",
+        "created_at",
+        "edited_at",
+        "content",
+        "revisions",
+        "thumbnail",
+        "reply_to",
+        "client_id",
+        "deleted_by_author",
+        "is_hidden",
+    ]
+    readonly_fields = [
+        "author_link",
+        "created_at",
+        "edited_at",
+        "content",
+        "revisions",
+        "thumbnail",
+        "reply_to",
+        "client_id",
+        "deleted_by_author",
+    ]
     ordering = ["-id"]
     actions = [hide_posts, unhide_posts]
 
     @admin.display(description="content")
     def excerpt(self, post: Post) -> str:
         return Truncator(post.content).chars(80)
+
+    @admin.display(description="earlier versions")
+    def revisions(self, post: Post) -> str:
+        """The texts each edit replaced, oldest first (a read-only list, not an inline: nothing here
+        is a form the moderator could submit)."""
+        rows = [
+            format_html(
+                "<li><time>{}</time>, replaced <time>{}</time>: <q>{}</q></li>",
+                f"{revision.written_at:%Y-%m-%d %H:%M:%S}",
+                f"{revision.replaced_at:%Y-%m-%d %H:%M:%S}",
+                revision.content,
+            )
+            for revision in PostRevision.objects.filter(post=post).order_by("id")
+        ]
+        if not rows:
+            return "none"
+        return format_html("<ol>{}</ol>", format_html_join("", "{}", ((row,) for row in rows)))
+
+    @admin.display(description="status", ordering="is_hidden")
+    def status(self, post: Post) -> str:
+        if post.deleted_by_author:
+            return "deleted by author"
+        return "hidden" if post.is_hidden else "visible"
 
     @admin.display(description="author", ordering="author__username")
     def author_link(self, post: Post) -> str:

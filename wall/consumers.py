@@ -41,6 +41,8 @@ participant_by_token = database_sync_to_async(services.participant_by_token)
 post_create = database_sync_to_async(services.post_create)
 read_pointer_advance = database_sync_to_async(services.read_pointer_advance)
 reaction_set = database_sync_to_async(services.reaction_set)
+post_edit = database_sync_to_async(services.post_edit)
+post_delete_own = database_sync_to_async(services.post_delete_own)
 
 
 class WallConsumer(AsyncWebsocketConsumer):
@@ -193,6 +195,7 @@ class WallConsumer(AsyncWebsocketConsumer):
                     content=command.content,
                     client_id=command.client_id,
                     image_id=command.image_id,
+                    reply_to=command.reply_to,
                 )
             hit.counts = result.created
         if result.hidden:
@@ -202,6 +205,23 @@ class WallConsumer(AsyncWebsocketConsumer):
             # A resend of a post already saved, or a group that may not bring it back: confirm it
             # to this socket directly (others get it when they resume).
             await self._send_frame(protocol.message_event(result.post))
+
+    async def _on_edit(self, command: protocol.Edit) -> None:
+        user = self._require_join()
+        # An edit is a post again: it takes a place in the same rate, given back when nothing changed.
+        async with throttled(
+            scope="post", subject=str(user.id), rate=configured_rate("WALL_POST_RATE")
+        ) as hit:
+            result = await post_edit(author_id=user.id, post_id=command.post_id, content=command.content)
+            hit.counts = result.created
+        if not result.created or not group_member().live:
+            await self._send_frame(protocol.message_edited_event(result.post))
+
+    async def _on_delete(self, command: protocol.Delete) -> None:
+        user = self._require_join()
+        await post_delete_own(author_id=user.id, post_id=command.post_id)
+        if not group_member().live:
+            await self._send_frame(protocol.message_deleted_event(command.post_id))
 
     async def _on_typing(self, command: protocol.Typing) -> None:
         user = self._require_join()
@@ -236,6 +256,8 @@ class WallConsumer(AsyncWebsocketConsumer):
     _handlers = {
         protocol.Join: _on_join,
         protocol.SendMessage: _on_message,
+        protocol.Edit: _on_edit,
+        protocol.Delete: _on_delete,
         protocol.Typing: _on_typing,
         protocol.Read: _on_read,
         protocol.History: _on_history,

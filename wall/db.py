@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import threading
@@ -34,6 +35,16 @@ class DatabaseTimeout(WallError, OperationalError):
         WallError.__init__(self, "unavailable", "The wall's database is busy; nothing was saved. Try again.")
 
 
+_calling = threading.local()
+
+
+def calling_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop whose coroutine is waiting for this database thread's current call, or None
+    outside such a call (a management command, a sync test). The on-commit bridge hands its events
+    to that loop instead of blocking this thread until they are sent (wall.live.bridge)."""
+    return getattr(_calling, "loop", None)
+
+
 _pool_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 
@@ -51,9 +62,10 @@ def _one_writer() -> bool:
     return connections["default"].vendor == "sqlite"  # also under django-prometheus' wrapper
 
 
-def _call(func: Callable[..., R], /, *args: object, **kwargs: object) -> R:
-    """Run in a database thread, with Channels' connection hygiene: stale or broken connections of
-    this thread are closed before and after (CONN_MAX_AGE holds per thread)."""
+def _call(loop: asyncio.AbstractEventLoop, func: Callable[..., R], /, *args: object, **kwargs: object) -> R:
+    """Run in a database thread for a coroutine on `loop`, with Channels' connection hygiene: stale
+    or broken connections of this thread are closed before and after (CONN_MAX_AGE holds per thread)."""
+    _calling.loop = loop
     close_old_connections()
     try:
         return func(*args, **kwargs)
@@ -64,6 +76,7 @@ def _call(func: Callable[..., R], /, *args: object, **kwargs: object) -> R:
         logger.warning("database timeout in %s: %s", getattr(func, "__qualname__", func), error.__cause__)
         raise DatabaseTimeout() from error
     finally:
+        _calling.loop = None
         close_old_connections()
 
 
@@ -80,7 +93,7 @@ def database_sync_to_async(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
 
     @functools.wraps(func)
     async def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        call = functools.partial(_call, func, *args, **kwargs)
+        call = functools.partial(_call, asyncio.get_running_loop(), func, *args, **kwargs)
         with metrics.timed(metrics.DATABASE_SECONDS, name):
             if _one_writer():
                 return await sync_to_async(call, thread_sensitive=True)()

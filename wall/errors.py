@@ -25,3 +25,8 @@ def name_removed() -> WallError:
 def no_such_token() -> WallError:
     """A token that owns no name."""
     return WallError("invalid_token", "This token owns no name; choose a name again.")
+
+
+def no_such_post(post_id: int) -> WallError:
+    """A post id that names no visible post (missing, hidden or deleted): for edit, delete and reply."""
+    return WallError("no_such_post", f"There is no post {post_id} on the wall.")

@@ -35,7 +35,8 @@ class Participant(models.Model):
 class Post(models.Model):
     """One post on the wall. Hidden posts stay in the database but leave history and live views."""
 
-    author = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="posts")
+    # Indexed by post_author_created_idx (author, created_at), whose prefix serves author lookups.
+    author = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="posts", db_index=False)
     content = models.TextField(blank=True, validators=[MaxLengthValidator(settings.WALL_CONTENT_MAX)])
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # The sender's nonce, so a resent post is recognised instead of saved twice.
@@ -45,6 +46,20 @@ class Post(models.Model):
     # newest summary whatever order events arrive in; the time lets a resume find what changed.
     reactions_rev = models.PositiveIntegerField(default=0, editable=False)
     reactions_changed_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    # The author took it back (`delete`): hidden like a moderator's hide, but kept and marked for moderators.
+    deleted_by_author = models.BooleanField(default=False)
+    # Set when its author last changed the text; earlier versions are PostRevision rows.
+    edited_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The post this one answers. No database constraint and DO_NOTHING: a reply keeps the id of an
+    # original a moderator deleted for good, and shows it as "a removed post" (wall.selectors).
+    reply_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="replies",
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -58,10 +73,30 @@ class Post(models.Model):
         indexes = [
             # History pages read visible posts by id; a partial index keeps connect time flat.
             models.Index(fields=["id"], condition=models.Q(is_hidden=False), name="post_visible_id_idx"),
+            # The same-text limit counts an author's recent posts: without created_at in the index
+            # that count read every post the author ever made (bench/README.md, "The post's road").
+            models.Index(fields=["author", "created_at"], name="post_author_created_idx"),
         ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.author}: {self.content[:40]}"
+
+
+class PostRevision(models.Model):
+    """An earlier text of an edited post, kept for moderators (the admin shows them on the post's page)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    content = models.TextField(blank=True)
+    # When this text was written: the post's created_at, or the edit that brought it.
+    written_at = models.DateTimeField()
+    # When an edit replaced it.
+    replaced_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["post", "id"]
+
+    def __str__(self) -> str:
+        return f"#{self.post_id} as of {self.written_at:%Y-%m-%d %H:%M:%S}"
 
 
 class Image(models.Model):

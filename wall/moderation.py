@@ -46,9 +46,12 @@ def post_hide(*, post_ids: Iterable[int]) -> list[int]:
 
 
 def post_unhide(*, post_ids: Iterable[int]) -> list[int]:
-    """Show hidden posts again; after commit each goes to every wall as `message`, oldest first."""
+    """Show hidden posts again; after commit each goes to every wall as `message`, oldest first.
+    A post its author deleted stays hidden: the author took it back."""
     with transaction.atomic():
-        shown = _locked_ids(Post.objects.filter(pk__in=list(post_ids), is_hidden=True))
+        shown = _locked_ids(
+            Post.objects.filter(pk__in=list(post_ids), is_hidden=True, deleted_by_author=False)
+        )
         Post.objects.filter(pk__in=shown).update(is_hidden=False)
         broadcast_on_commit(
             [protocol.message_event(post) for post in selectors.post_payloads(post_ids=shown)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -23,14 +23,39 @@ class HistoryPage:
     posts: list[dict]
     has_more: bool
     reset: bool = False
+    # On a resume: posts the client may show (at or below `since`) whose author edited them since.
+    edited: list[dict] = field(default_factory=list)
     # On a resume: reaction summaries (protocol.reactions_item) of posts at or below `since` whose
     # reactions changed since the page may have seen them.
     reactions: list[dict] | None = None
 
 
 def _with_payload() -> QuerySet[Post]:
-    """Posts with what their payload needs (the author's name, the image) in the same query."""
-    return Post.objects.select_related("author", "image")
+    """Posts with what their payload needs (the author's name, the image, the quoted original and
+    its author) in the same query."""
+    return Post.objects.select_related("author", "image", "reply_to__author")
+
+
+def excerpt(content: str) -> str:
+    """A reply's quote of its original: the first line that shows something, at most
+    WALL_EXCERPT_MAX characters ("…" when cut); "" for a post that is only an image."""
+    line = next((line.strip() for line in content.splitlines() if line.strip()), "")
+    limit = settings.WALL_EXCERPT_MAX
+    if len(line) > limit:
+        return line[: limit - 1].rstrip() + "…"
+    return line if line == content.strip() else f"{line} …"  # more lines follow
+
+
+def reply_payload(post: Post) -> dict[str, str | None] | None:
+    """The `reply_to` of a post read through `_with_payload`: null for no reply; the original's
+    author and excerpt only while it is visible. Built here, from the database, so a hidden post's
+    text never reaches a page through a reply's quote."""
+    if post.reply_to_id is None:
+        return None
+    original = post.reply_to  # None (a LEFT JOIN miss) when a moderator deleted it for good
+    if original is None or original.is_hidden:
+        return protocol.reply_ref(post.reply_to_id, None, None)
+    return protocol.reply_ref(original.id, original.author.username, excerpt(original.content))
 
 
 def post_payload(
@@ -46,6 +71,8 @@ def post_payload(
         content=post.content,
         created_at=post.created_at,
         client_id=post.client_id,
+        edited_at=post.edited_at,
+        reply_to=reply_payload(post),
         image_url=image.file.url if image else None,
         thumbnail=(
             protocol.thumbnail_ref(image.thumbnail.url, image.thumbnail_width, image.thumbnail_height)
@@ -168,24 +195,24 @@ def post_list_since(*, since_id: int) -> HistoryPage:
     if len(newer) > limit:
         page = post_list_recent()
         return HistoryPage(posts=page.posts, has_more=page.has_more, reset=True)
-    reacted = _reactions_changed_late(since_id=since_id)
-    if reacted is None:
+    window_start = _resume_window_start(since_id=since_id)
+    rows = [*reversed(_committed_late(since_id=since_id, window_start=window_start)), *newer]
+    edited = _edited_since(since_id=since_id, window_start=window_start, skip={post.id for post in rows})
+    reacted = _reactions_changed_since(since_id=since_id, window_start=window_start)
+    if edited is None or reacted is None:
         page = post_list_recent()
         return HistoryPage(posts=page.posts, has_more=page.has_more, reset=True)
-    rows = [*reversed(_committed_late(since_id=since_id)), *newer]
     oldest = rows[0].id if rows else since_id + 1
     has_more = _visible().filter(id__lt=oldest).exists()
-    return HistoryPage(posts=_payloads(rows), has_more=has_more, reactions=reacted)
+    return HistoryPage(posts=_payloads(rows), has_more=has_more, edited=_payloads(edited), reactions=reacted)
 
 
-def _reactions_changed_late(*, since_id: int) -> list[dict] | None:
+def _reactions_changed_since(*, since_id: int, window_start: datetime | None) -> list[dict] | None:
     """Reactions a resuming page may have missed: those of visible posts up to `since_id` changed
-    from WALL_RESUME_OVERLAP seconds before post `since_id` was saved (the page was there then, so
-    anything it missed changed later), oldest post first; None past WALL_RESUME_LIMIT (a reset)."""
-    anchor = _since_anchor(since_id)
-    if anchor is None:
+    from `window_start` on (the page was there when post `since` arrived, so anything it missed
+    changed later), oldest post first; None past WALL_RESUME_LIMIT (the caller resets)."""
+    if window_start is None:
         return []
-    window_start = anchor - timedelta(seconds=settings.WALL_RESUME_OVERLAP)
     limit = settings.WALL_RESUME_LIMIT
     changed = list(
         Post.objects.filter(id__lte=since_id, is_hidden=False, reactions_changed_at__gte=window_start)
@@ -198,17 +225,40 @@ def _reactions_changed_late(*, since_id: int) -> list[dict] | None:
     return [protocol.reactions_item(post.id, summaries[post.id]) for post in changed]
 
 
-def _since_anchor(since_id: int):
-    """When the newest post at or below `since_id` was saved (None: there is none)."""
-    return Post.objects.filter(id__lte=since_id).order_by("-id").values_list("created_at", flat=True).first()
+def _resume_window_start(*, since_id: int) -> datetime | None:
+    """WALL_RESUME_OVERLAP seconds before the `since` post (or the newest below it) was saved: what
+    a resuming page may not have seen is what committed after that."""
+    anchor = (
+        Post.objects.filter(id__lte=since_id).order_by("-id").values_list("created_at", flat=True).first()
+    )
+    return None if anchor is None else anchor - timedelta(seconds=settings.WALL_RESUME_OVERLAP)
 
 
-def _committed_late(*, since_id: int) -> list[Post]:
-    """Visible posts with ids below `since_id` that may have committed after it, newest first."""
-    anchor = _since_anchor(since_id)
-    if anchor is None:
+def _edited_since(*, since_id: int, window_start: datetime | None, skip: set[int]) -> list[Post] | None:
+    """Visible posts at or below `since_id` edited from `window_start` on, oldest first (None past
+    WALL_RESUME_LIMIT: the caller resets).
+
+    A page that shows post `since` learned of it after it was saved, so it holds every edit made
+    before then (less the overlap, for a late commit): only edits from then on can be missing. Some
+    it may have had live already; the page applies an edit by id and `edited_at`, so a repeat is
+    harmless.
+    """
+    if window_start is None:
         return []
-    window_start = anchor - timedelta(seconds=settings.WALL_RESUME_OVERLAP)
+    limit = settings.WALL_RESUME_LIMIT
+    rows = list(
+        _visible()
+        .filter(id__lte=since_id, edited_at__gte=window_start)
+        .exclude(id__in=skip)
+        .order_by("id")[: limit + 1]
+    )
+    return None if len(rows) > limit else rows
+
+
+def _committed_late(*, since_id: int, window_start: datetime | None) -> list[Post]:
+    """Visible posts with ids below `since_id` that may have committed after it, newest first."""
+    if window_start is None:
+        return []
     candidates = _visible().filter(id__lt=since_id).order_by("-id")[: settings.WALL_RESUME_OVERLAP_MAX]
     return list(itertools.takewhile(lambda post: post.created_at >= window_start, candidates))
 

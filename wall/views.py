@@ -36,6 +36,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "wall/index.html",
         {
             "content_max": settings.WALL_CONTENT_MAX,
+            "edit_window": settings.WALL_EDIT_WINDOW,
             "username_min": settings.WALL_USERNAME_MIN,
             "username_max": settings.WALL_USERNAME_MAX,
             "image_max_bytes": settings.WALL_IMAGE_MAX_BYTES,

@@ -135,6 +135,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Database threads per process for async code (wall/db.py), each with its own connection on PostgreSQL:
 # processes x WALL_DB_THREADS (+ 1 each for the admin's thread) must stay under max_connections (100).
 WALL_DB_THREADS = env_int("WALL_DB_THREADS", 10)
+# Seconds a socket that connects may reuse the last history read while no event came meanwhile
+# (wall/live/snapshots.py); 0 reads for every batch of connects.
+WALL_SNAPSHOT_REUSE = env_float("WALL_SNAPSHOT_REUSE", 2)
+# sys.setswitchinterval for the server process, in seconds (0: Python's own, 0.005); wallsite/asgi.py.
+WALL_SWITCH_INTERVAL = env_float("WALL_SWITCH_INTERVAL", 0)
 
 # Shared state: Redis when REDIS_URL is set, else this process only (the embedded default).
 REDIS_URL = env("REDIS_URL")
@@ -268,6 +273,10 @@ WALL_RESUME_LIMIT = 1000
 WALL_RESUME_OVERLAP = env_float("WALL_RESUME_OVERLAP", 30)
 WALL_RESUME_OVERLAP_MAX = 200
 WALL_CONTENT_MAX = 2000
+# An author may edit a post this many seconds after saving it (`edit`; docs/protocol.md).
+WALL_EDIT_WINDOW = env_float("WALL_EDIT_WINDOW", 900)
+# A reply's quote of its original: this many characters of its first line (wall/selectors.py).
+WALL_EXCERPT_MAX = 120
 WALL_USERNAME_MIN = 2
 WALL_USERNAME_MAX = 32
 WALL_FRAME_MAX_BYTES = 64 * 1024

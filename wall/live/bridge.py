@@ -7,7 +7,9 @@ group_send` finds this module (and `manage.py wall_notice`, which shows the stan
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +18,9 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from .. import metrics
+from ..db import calling_loop
 from ..protocol import encode
+from .loops import per_loop
 from .member import EVENT, GROUP, group_member
 from .store import shared_store
 from .writer import Envelope
@@ -62,14 +66,54 @@ async def broadcast(
 def broadcast_on_commit(frames: list[dict[str, Any]], **targets: Any) -> None:
     """Broadcast `frames`, in order, once the current transaction commits (at once outside one).
 
-    For sync code (services, moderation, the admin): nothing is sent for a write that rolls back."""
+    For sync code (services, moderation, the admin): nothing is sent for a write that rolls back.
+    In a database call of a coroutine (wall.db), the frames join that loop's Publisher and the
+    thread goes on at once: a post's saving does not wait for its fan-out, and each process
+    sends in commit order. Elsewhere (the admin, a management command) the thread waits until
+    they are sent."""
     if frames:
-        transaction.on_commit(lambda: async_to_sync(_broadcast_all)(frames, targets), robust=True)
+        transaction.on_commit(lambda: _after_commit(frames, targets), robust=True)
+
+
+def _after_commit(frames: list[dict[str, Any]], targets: dict[str, Any]) -> None:
+    loop = calling_loop()
+    if loop is None:
+        async_to_sync(_broadcast_all)(frames, targets)
+    else:
+        loop.call_soon_threadsafe(lambda: publisher().put(frames, targets))
 
 
 async def _broadcast_all(frames: list[dict[str, Any]], targets: dict[str, Any]) -> None:
     for frame in frames:
         await broadcast(frame, **targets)
+
+
+class Publisher:
+    """This loop's queue of committed events, group-sent one batch after another in the order they
+    were put: a task drains it while it holds anything and ends when it is empty."""
+
+    def __init__(self) -> None:
+        self.batches: deque[tuple[list[dict[str, Any]], dict[str, Any]]] = deque()
+        self.task: asyncio.Task | None = None
+
+    def put(self, frames: list[dict[str, Any]], targets: dict[str, Any]) -> None:
+        """Queue one batch (`frames` with broadcast's keyword `targets`); on the loop's thread."""
+        self.batches.append((frames, targets))
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._drain(), name="wall-publisher")
+
+    async def _drain(self) -> None:
+        while self.batches:
+            frames, targets = self.batches.popleft()
+            await _broadcast_all(frames, targets)  # never raises (broadcast)
+
+    async def drained(self) -> None:
+        """Wait until every batch put so far is sent (tests; shutdown)."""
+        while self.task is not None and not self.task.done():
+            await asyncio.shield(self.task)
+
+
+publisher = per_loop(Publisher)  # the running loop's publisher
 
 
 def broadcast_read_on_commit(read: Callable[[], list[dict[str, Any]]], **targets: Any) -> None:
@@ -83,13 +127,22 @@ def broadcast_read_on_commit(read: Callable[[], list[dict[str, Any]]], **targets
             frames = read()
         except Exception:
             logger.warning("frames to broadcast could not be read; sockets will resume", exc_info=True)
-            async_to_sync(_send_failed)()
+            _send_failed()
             return
         if frames:
-            async_to_sync(_broadcast_all)(frames, targets)
+            _after_commit(frames, targets)  # as broadcast_on_commit's frames: through the publisher
 
     transaction.on_commit(after_commit, robust=True)
 
 
-async def _send_failed() -> None:
+def _send_failed() -> None:
+    """From a database thread or the admin's: this loop's member makes every process's sockets resume."""
+    loop = calling_loop()
+    if loop is None:
+        async_to_sync(_mark_failed)()
+    else:
+        loop.call_soon_threadsafe(lambda: group_member().send_failed())
+
+
+async def _mark_failed() -> None:
     group_member().send_failed()

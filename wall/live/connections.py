@@ -8,6 +8,7 @@ never in clear. Without REDIS_URL (one process) the count lives in this process.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -25,6 +26,15 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER = 10.0
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_loopback(address: str) -> bool:
+    """Parsing an address is a fair part of a connect's own work; clients come back (a reload)."""
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:  # Not an IP (a unix socket path): still one client.
+        return False
+
+
 def client_address(scope: dict) -> str | None:
     """The client's IP address that per-address limits apply to, or None (unknown, or loopback).
 
@@ -36,11 +46,8 @@ def client_address(scope: dict) -> str | None:
     if not client or not client[0]:
         return None
     address = str(client[0])
-    try:
-        if ipaddress.ip_address(address).is_loopback:
-            return None
-    except ValueError:  # Not an IP (a unix socket path): still one client.
-        pass
+    if _is_loopback(address):
+        return None
     return address
 
 

@@ -92,6 +92,8 @@ class GroupMember:
 
     async def ready(self, timeout: float = 3) -> bool:
         """Wait until this process is in the group; False if it is not within `timeout` seconds."""
+        if self.joined.is_set():
+            return True
         try:
             await asyncio.wait_for(self.joined.wait(), timeout)
         except TimeoutError:
@@ -141,6 +143,7 @@ class GroupMember:
         for message in early:
             self._accept(message)
         self.healthy = True
+        local_sockets().changes += 1  # what was sent while out of the group is in no earlier snapshot
         self.joined.set()
         if any(writer.live for writer in local_sockets().writers.values()):
             # They read history before this process was in the group (it was slow to join, or

@@ -22,6 +22,9 @@ class Registry:
     writers: dict[str, SocketWriter] = field(default_factory=dict)  # socket id → writer
     joined: dict[str, tuple[str, str]] = field(default_factory=dict)  # socket id → (user id, name)
     counted: dict[str, str] = field(default_factory=dict)  # socket id → client address
+    # Events fanned out and resumes so far: a connect snapshot read while this stayed the same
+    # still holds for a socket that registers now (wall.live.snapshots).
+    changes: int = 0
 
     def add(self, writer: SocketWriter, address: str | None) -> None:
         self.writers[writer.socket_id] = writer
@@ -42,6 +45,7 @@ class Registry:
     def fan_out(self, envelope: Envelope) -> None:
         """Hand one event to every socket of ours; one ASGI message for all (servers only read it)."""
         started = time.perf_counter()
+        self.changes += 1
         message = {"type": "websocket.send", "text": envelope.text}
         writers = list(self.writers.values())
         for writer in writers:
@@ -50,6 +54,7 @@ class Registry:
 
     def resume_all(self, reason: str) -> None:
         """Events may have been missed: every socket of ours closes (1012) and its page resumes."""
+        self.changes += 1
         logger.warning("%s: closing %d sockets so that their pages resume", reason, len(self.writers))
         metrics.resumed("gap", len(self.writers))
         for writer in list(self.writers.values()):

@@ -7,11 +7,13 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from redis.exceptions import RedisError
 
 from .. import protocol, selectors
 from ..db import database_sync_to_async
 from .loops import per_loop
+from .registry import local_sockets
 from .store import shared_store
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,11 @@ async def _read(since_id: int | None) -> Snapshot:
     return Snapshot(
         protocol.encode(
             protocol.messages_event(
-                page.posts, has_more=page.has_more, reset=page.reset, reactions=page.reactions
+                page.posts,
+                has_more=page.has_more,
+                reset=page.reset,
+                edited=page.edited,
+                reactions=page.reactions,
             )
         ),
         protocol.encode(protocol.users_event(users)),
@@ -52,14 +58,24 @@ class _Batches:
     """Sockets asking for the same `since` while no read for it runs share the next read.
 
     A read serves only sockets that asked before it started, so each one's history is read after
-    it subscribed to the bus: nothing committed in between can fall through.
+    it subscribed to the bus: nothing committed in between can fall through. A fresh connect (no
+    `since`) may also take the last read when this process has fanned out no event and resumed no
+    socket since that read started (`Registry.changes`), for at most WALL_SNAPSHOT_REUSE seconds:
+    whatever was committed after the read started has not reached this process yet, so it reaches
+    the new socket live.
     """
 
     waiting: dict[int | None, list[asyncio.Future]] = field(default_factory=dict)
     running: dict[int | None, asyncio.Task] = field(default_factory=dict)
+    # The last fresh read: (Registry.changes and loop time when it started, its snapshot).
+    fresh: tuple[int, float, Snapshot] | None = None
 
     async def get(self, since_id: int | None) -> Snapshot:
         loop = asyncio.get_running_loop()
+        if since_id is None and self.fresh is not None:
+            changes, started, snapshot = self.fresh
+            if changes == local_sockets().changes and loop.time() - started < settings.WALL_SNAPSHOT_REUSE:
+                return snapshot
         future = loop.create_future()
         self.waiting.setdefault(since_id, []).append(future)
         if since_id not in self.running:
@@ -69,6 +85,7 @@ class _Batches:
     async def _serve(self, since_id: int | None) -> None:
         try:
             while batch := self.waiting.pop(since_id, None):
+                changes, started = local_sockets().changes, asyncio.get_running_loop().time()
                 try:
                     snapshot = await _read(since_id)
                 except Exception as error:  # Each waiting socket handles it (DatabaseError: 1011).
@@ -76,6 +93,8 @@ class _Batches:
                         if not future.done():
                             future.set_exception(error)
                 else:
+                    if since_id is None:
+                        self.fresh = (changes, started, snapshot)
                     for future in batch:
                         if not future.done():
                             future.set_result(snapshot)

@@ -25,6 +25,21 @@ class SendMessage:
     content: str
     client_id: str | None
     image_id: str | None
+    reply_to: int | None = None
+
+
+@dataclass(frozen=True)
+class Edit:
+    kind: ClassVar[str] = "edit"
+    post_id: int
+    content: str
+    client_id: str | None
+
+
+@dataclass(frozen=True)
+class Delete:
+    kind: ClassVar[str] = "delete"
+    post_id: int
 
 
 @dataclass(frozen=True)
@@ -58,7 +73,7 @@ class React:
     on: bool
 
 
-Command = Join | SendMessage | Typing | Read | History | Ping | React
+Command = Join | SendMessage | Edit | Delete | Typing | Read | History | Ping | React
 
 CLIENT_ID_MAX = 64
 ID_MAX = 2**63 - 1  # PostgreSQL's bigint
@@ -141,25 +156,50 @@ def _parse_join(data: dict) -> Join:
     return Join(username=_optional_str(data, "username"), token=_optional_str(data, "token"))
 
 
-def _parse_message(data: dict) -> SendMessage:
-    content = data.get("content", "")
-    if content is None:
-        content = ""
+def _client_id(data: dict) -> str | None:
     client_id = data.get("client_id")
     if client_id is not None and (
         not isinstance(client_id, str) or not 0 < len(client_id) <= CLIENT_ID_MAX or not _storable(client_id)
     ):
         raise WallError("bad_request", f'"client_id" must be a string of 1 to {CLIENT_ID_MAX} characters.')
+    return client_id
+
+
+def _content(data: dict, client_id: str | None) -> str:
+    content = data.get("content", "")
+    if content is None:
+        content = ""
     if not isinstance(content, str) or not _storable(content):
         raise WallError(
             "bad_request", '"content" must be a string without NUL characters.', client_id=client_id
         )
+    return content
+
+
+def _parse_message(data: dict) -> SendMessage:
+    client_id = _client_id(data)
+    content = _content(data, client_id)
+    try:
+        reply_to = _id(data, "reply_to", required=False)
+    except WallError as error:
+        raise WallError(error.code, error.message, client_id=client_id) from None
     image_id = data.get("image_id")
     if image_id is not None:
         image_id = str(_id(data, "image_id", required=True))
     if "content" not in data and image_id is None:
         raise WallError("bad_request", 'A message needs "content" or "image_id".', client_id=client_id)
-    return SendMessage(content=content, client_id=client_id, image_id=image_id)
+    return SendMessage(content=content, client_id=client_id, image_id=image_id, reply_to=reply_to)
+
+
+def _parse_edit(data: dict) -> Edit:
+    client_id = _client_id(data)
+    try:
+        post_id = _id(data, "id", required=True)
+    except WallError as error:
+        raise WallError(error.code, error.message, client_id=client_id) from None
+    if "content" not in data:
+        raise WallError("bad_request", 'An edit needs "content".', client_id=client_id)
+    return Edit(post_id=post_id, content=_content(data, client_id), client_id=client_id)
 
 
 def _parse_history(data: dict) -> History:
@@ -183,6 +223,8 @@ def _parse_react(data: dict) -> React:
 _PARSERS = {
     "join": _parse_join,
     "message": _parse_message,
+    "edit": _parse_edit,
+    "delete": lambda data: Delete(post_id=_id(data, "id", required=True)),
     "typing": lambda data: Typing(),
     "read": lambda data: Read(message_id=_id(data, "message_id", required=True)),
     "history": _parse_history,

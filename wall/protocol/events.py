@@ -40,13 +40,17 @@ def messages_event(
     has_more: bool,
     reset: bool = False,
     before: int | None = None,
+    edited: list[dict] | None = None,
     reactions: list[dict] | None = None,
 ) -> dict:
-    """A page of posts; `reactions` (a resume only) holds the reaction summaries (`reactions_item`)
-    of posts at or below `since` whose reactions changed meanwhile."""
+    """A page of posts; on a resume only, `edited` holds posts at or below `since` edited meanwhile,
+    for the client to update the ones it shows (never to add), and `reactions` the reaction
+    summaries (`reactions_item`) of posts at or below `since` whose reactions changed meanwhile."""
     data: dict[str, Any] = {"messages": posts, "has_more": has_more}
     if reset:
         data["reset"] = True
+    if edited:
+        data["edited"] = edited
     if reactions:
         data["reactions"] = reactions
     if before is not None:
@@ -70,6 +74,11 @@ def welcome_event(user_id: int, username: str, token: str) -> dict:
 
 def message_event(post: dict) -> dict:
     return event("message", {"message": post})
+
+
+def message_edited_event(post: dict) -> dict:
+    """A post's author changed it: the whole post as it is now."""
+    return event("message_edited", {"message": post})
 
 
 def message_deleted_event(post_id: int | str) -> dict:
@@ -147,19 +156,29 @@ def post_payload(
     client_id: str | None,
     image_url: str | None = None,
     thumbnail: dict[str, Any] | None = None,
+    edited_at: datetime | None = None,
+    reply_to: dict[str, Any] | None = None,
     reactions: dict[str, Any] | None = None,
     mentions: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The post shape, wherever a post appears (`message`, `messages`); built from plain data
-    (wall.selectors reads it from the database)."""
+    """The post shape, wherever a post appears (`message`, `messages`, `message_edited`); built from
+    plain data (wall.selectors reads it from the database). `reply_to` comes from `reply_ref`."""
     return {
         "id": str(post_id),
         "author": author,
         "content": content,
         "created_at": created_at.isoformat(),
+        "edited_at": edited_at.isoformat() if edited_at else None,
         "image": image_url,
         "thumbnail": thumbnail,
         "client_id": client_id,
+        "reply_to": reply_to,
         "reactions": reactions if reactions is not None else reaction_summary((), 0),
         "mentions": mentions or [],
     }
+
+
+def reply_ref(post_id: int | str, author: str | None, excerpt: str | None) -> dict[str, str | None]:
+    """A reply's quote of its original: author and excerpt are null when the original was removed
+    (hidden, deleted by its author or a moderator), so its text never leaves the server."""
+    return {"id": str(post_id), "author": author, "excerpt": excerpt}

@@ -1,6 +1,7 @@
 """Writes, for the socket and the admin alike: each validates like the admin (full_clean) and
 broadcasts only after its transaction commits (wall.live.bridge). One module per entity."""
 
+from .edits import post_delete_own, post_edit
 from .participants import (
     Claim,
     hash_token,
@@ -29,6 +30,8 @@ __all__ = [
     "participant_lock",
     "participant_touch",
     "post_create",
+    "post_delete_own",
+    "post_edit",
     "reaction_set",
     "reactions_recount",
     "read_pointer_advance",

@@ -3,20 +3,22 @@ after commit. Also the text rules a post's content follows."""
 
 from __future__ import annotations
 
+import functools
+import operator
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from .. import protocol, selectors
+from .. import errors, protocol, selectors
 from ..errors import WallError
 from ..live.bridge import broadcast_on_commit
 from ..models import Image, Participant, Post
-from ..rates import configured_rate
+from ..rates import Rate, configured_rate
 from .participants import participant_lock
 
 # What shows nothing on its own, by Unicode general category: controls (Cc), format characters (Cf:
@@ -71,30 +73,39 @@ class PostResult:
 
 
 def post_create(
-    *, author_id: int, content: str, client_id: str | None = None, image_id: str | None = None
+    *,
+    author_id: int,
+    content: str,
+    client_id: str | None = None,
+    image_id: str | None = None,
+    reply_to: int | None = None,
 ) -> PostResult:
     """Save a post and broadcast it after commit; a repeated client_id returns the first post.
 
     The author's row is locked while deciding (participant_lock), so its ban, resends and the
     same-text limit (WALL_DUPLICATE_RATE) hold across tabs and processes. `image_id` must be an
     upload of the author's not yet in a post (invalid_image); with one, the text may be empty.
+    `reply_to` must be a visible post (no_such_post).
     """
     content = clean_content(content)
     if not content and image_id is None:
         raise WallError("empty", "A post needs some text or an image.")
-    post = Post(author_id=author_id, content=content, client_id=client_id)
-    post.full_clean(exclude=["author"], validate_constraints=False)
+    post = Post(author_id=author_id, content=content, client_id=client_id, reply_to_id=reply_to)
+    post.full_clean(exclude=["author", "reply_to"], validate_constraints=False)
     try:
         with transaction.atomic():
             participant_lock(participant_id=author_id)
-            sent = _already_sent(author_id, client_id)
-            if sent is not None:
-                return sent
-            image = None
-            if image_id is None:
-                _refuse_repeated_text(author_id=author_id, content=content)
-            else:
-                image = _image_to_post(author_id=author_id, image_id=int(image_id))
+            rate = configured_rate("WALL_DUPLICATE_RATE") if image_id is None else None
+            resent, repeats = _earlier_posts(
+                author_id=author_id, client_id=client_id, content=content, rate=rate
+            )
+            if resent:
+                return _already_sent(author_id, client_id)
+            if reply_to is not None and not Post.objects.filter(pk=reply_to, is_hidden=False).exists():
+                raise errors.no_such_post(reply_to)
+            if rate is not None:
+                _refuse_repeated_text(repeats, rate)
+            image = None if image_id is None else _image_to_post(author_id=author_id, image_id=int(image_id))
             post.save()
             if image is not None:
                 image.post = post
@@ -103,18 +114,40 @@ def post_create(
             broadcast_on_commit([protocol.message_event(payload)])
     except IntegrityError:
         # The same client_id raced in from another tab or process: the first one won.
-        sent = _already_sent(author_id, client_id)
+        sent = None if client_id is None else _already_sent(author_id, client_id)
         if sent is None:
             raise
         return sent
     return PostResult(payload, created=True)
 
 
-def _already_sent(author_id: int, client_id: str | None) -> PostResult | None:
-    """The author's post with this client_id (a resend), not created again."""
-    found = (
-        None if client_id is None else selectors.post_by_client_id(author_id=author_id, client_id=client_id)
+def _earlier_posts(
+    *, author_id: int, client_id: str | None, content: str, rate: Rate | None
+) -> tuple[bool, int | None]:
+    """In one query: whether the author already saved a post with `client_id` (a resend), and how
+    many times `content` was written within `rate`'s window (None without a rate: no same-text
+    limit). Both arms read an index: (author, client_id) and (author, created_at) or (author,
+    edited_at)."""
+    wanted: dict[str, Q] = {}
+    if client_id is not None:
+        wanted["resent"] = Q(client_id=client_id)
+    if rate is not None:
+        since = timezone.now() - timedelta(seconds=rate.seconds)
+        # Written in the window: saved then, or edited to this text then.
+        wanted["repeats"] = Q(content=content) & (Q(created_at__gte=since) | Q(edited_at__gte=since))
+    if not wanted:
+        return False, None
+    counts = (
+        Post.objects.filter(author_id=author_id)
+        .filter(functools.reduce(operator.or_, wanted.values()))
+        .aggregate(**{name: Count("pk", filter=condition) for name, condition in wanted.items()})
     )
+    return counts.get("resent", 0) > 0, counts.get("repeats")
+
+
+def _already_sent(author_id: int, client_id: str) -> PostResult | None:
+    """The author's post with this client_id (a resend), not created again; None if there is none."""
+    found = selectors.post_by_client_id(author_id=author_id, client_id=client_id)
     if found is None:
         return None
     payload, hidden = found
@@ -131,14 +164,19 @@ def _image_to_post(*, author_id: int, image_id: int) -> Image:
     return image
 
 
-def _refuse_repeated_text(*, author_id: int, content: str) -> None:
-    """Raise duplicate when the author already saved this exact text WALL_DUPLICATE_RATE times."""
+def refuse_repeated_text(*, author_id: int, content: str) -> None:
+    """Raise duplicate when the author already wrote this exact text WALL_DUPLICATE_RATE times in
+    its window (a post saved or edited to it then; for post_edit, as post_create checks it)."""
     rate = configured_rate("WALL_DUPLICATE_RATE")
-    if rate is None:
-        return
-    since = timezone.now() - timedelta(seconds=rate.seconds)
-    repeats = Post.objects.filter(author_id=author_id, created_at__gte=since, content=content).count()
-    if repeats >= rate.limit:
+    if rate is not None:
+        _, repeats = _earlier_posts(author_id=author_id, client_id=None, content=content, rate=rate)
+        _refuse_repeated_text(repeats, rate)
+
+
+def _refuse_repeated_text(repeats: int | None, rate: Rate) -> None:
+    """Raise duplicate when the author already wrote this exact text `rate.limit` times in its
+    window (WALL_DUPLICATE_RATE; `repeats` as counted by _earlier_posts)."""
+    if repeats is not None and repeats >= rate.limit:
         raise WallError(
             "duplicate",
             f"You already posted this {repeats} times in the last {rate.seconds:g} s; write something new.",

@@ -13,12 +13,22 @@ const KEYBOARD_HINT = "Enter to send, Shift+Enter for a new line; paste or drop 
 export class Composer {
   /**
    * `ui` holds the form's elements; membership says who may post; pending takes the posts sent;
-   * attachment is the image slot; send(type) sends a frame; onSent() runs after a post is queued.
+   * attachment is the image slot; send(type) sends a frame; onSent() runs after a post is queued;
+   * sendEdit(id, content) sends an edit; lastEditable() is {id, content} of the reader's newest post
+   * that may still be edited, or null (Up-arrow in an empty draft edits it).
    */
-  constructor({ ui, contentMax, membership, pending, attachment, picker, send, onSent }) {
+  constructor({ ui, contentMax, membership, pending, attachment, picker, send, onSent, sendEdit, lastEditable }) {
     Object.assign(this, { ui, contentMax, membership, pending, attachment, picker, send, onSent });
+    Object.assign(this, { sendEdit, lastEditable });
     this.lastTypingSent = 0;
     this.dragDepth = 0;
+    // null, {kind: "reply", replyTo: {id, author, excerpt}} or {kind: "edit", id, draft} (the draft
+    // the edit replaced in the box, put back when it ends).
+    this.mode = null;
+    ui.modeCancel.addEventListener("click", () => {
+      this.cancelMode();
+      this.focus();
+    });
     ui.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
@@ -27,6 +37,15 @@ export class Composer {
       if (!membership.hasName && !["Tab", "Shift", "Escape"].includes(event.key)) {
         event.preventDefault();
         this.askForName();
+      } else if (event.key === "Escape" && this.mode) {
+        event.preventDefault();
+        this.cancelMode();
+      } else if (event.key === "ArrowUp" && !ui.draft.value && !this.mode && !event.shiftKey && !event.altKey) {
+        const last = this.lastEditable();
+        if (last) {
+          event.preventDefault();
+          this.startEdit(last);
+        }
       } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !touchKeyboard.matches) {
         event.preventDefault();
         this.submit();
@@ -62,11 +81,13 @@ export class Composer {
     this.onInput();
   }
 
-  /** Put text (a refused post) back in front of the draft, with its image, and focus it. */
-  putBack(content, file) {
+  /** Put text (a refused post) back in front of the draft, with its image and the post it answered, and focus it. */
+  putBack(content, file, replyTo = null) {
+    if (this.mode?.kind === "edit") this.cancelMode();
     const draft = this.ui.draft.value.trim();
     this.ui.draft.value = draft ? `${content}\n${draft}` : content;
     if (file) this.attachment.attach(file);
+    if (replyTo) this.startReply(replyTo);
     this.onInput();
     this.ui.draft.focus();
   }
@@ -75,17 +96,71 @@ export class Composer {
     return [...this.ui.draft.value.trim()].length;
   }
 
+  // --- reply and edit: the box answers a post, or holds one of the reader's own to change -------------
+
+  /** Answer `replyTo` ({id, author, excerpt}) with the next post. */
+  startReply(replyTo) {
+    if (!this.membership.hasName) {
+      this.askForName();
+      return;
+    }
+    if (this.mode?.kind === "edit") this.cancelMode();
+    this.mode = { kind: "reply", replyTo };
+    this.render();
+    this.focus();
+  }
+
+  /** Put the reader's post {id, content} in the box to change it; Enter saves, Escape cancels. */
+  startEdit({ id, content }) {
+    if (this.mode?.kind === "edit" && this.mode.id === id) return this.focus();
+    const draft = this.mode?.kind === "edit" ? this.mode.draft : this.ui.draft.value;
+    this.mode = { kind: "edit", id, draft };
+    this.ui.draft.value = content;
+    this.onInput();
+    this.focus();
+    this.ui.draft.setSelectionRange(content.length, content.length);
+  }
+
+  /** Stop replying or editing; an edit's text leaves and the draft it replaced comes back. */
+  cancelMode() {
+    const mode = this.mode;
+    this.mode = null;
+    if (mode?.kind === "edit") {
+      this.ui.draft.value = mode.draft;
+      this.onInput();
+    }
+    this.render();
+  }
+
+  /** The post `id` is gone: stop answering or editing it. */
+  forget(id) {
+    if (this.mode && (this.mode.id === id || this.mode.replyTo?.id === id)) this.cancelMode();
+  }
+
+  submitEdit() {
+    const content = this.ui.draft.value.trim();
+    if ([...content].length > this.contentMax) return;
+    if (!this.sendEdit(this.mode.id, content)) return; // Not connected: the text stays in the box.
+    this.cancelMode();
+  }
+
   submit() {
     const { membership, attachment } = this;
     if (!membership.hasName) {
       this.askForName();
       return;
     }
+    if (this.mode?.kind === "edit") {
+      this.submitEdit();
+      return;
+    }
     const content = this.ui.draft.value.trim();
     if (attachment.present && !attachment.ready) return; // The hint shows why it cannot be posted.
     if ((isBlank(content) && !attachment.ready) || [...content].length > this.contentMax) return;
     const image = attachment.ready ? attachment.take() : null;
-    this.pending.add(content, membership.username, image && { preview: image.preview, upload: image.upload });
+    const replyTo = this.mode?.kind === "reply" ? this.mode.replyTo : null;
+    this.pending.add(content, membership.username, image && { preview: image.preview, upload: image.upload }, replyTo);
+    this.mode = null;
     this.ui.draft.value = "";
     this.onInput();
     this.onSent();
@@ -94,7 +169,9 @@ export class Composer {
   onInput() {
     const draft = this.ui.draft;
     try {
-      if (draft.value) localStorage.setItem(DRAFT_KEY, draft.value);
+      if (this.mode?.kind === "edit") {
+        // The box holds a post being changed, not the draft: the draft stays saved as it was.
+      } else if (draft.value) localStorage.setItem(DRAFT_KEY, draft.value);
       else localStorage.removeItem(DRAFT_KEY);
     } catch {
       // No storage (private mode): the draft lasts for this page only.
@@ -119,10 +196,14 @@ export class Composer {
     ui.draft.readOnly = !named;
     ui.draft.classList.toggle("is-locked", !named);
     ui.draft.placeholder = named ? "Write a post…" : "Choose a name to post";
-    const refusedImage = attachment.present && !attachment.ready;
+    const editing = this.mode?.kind === "edit";
+    const refusedImage = attachment.present && !attachment.ready && !editing;
     const blank = isBlank(ui.draft.value);
-    ui.send.disabled = !named || (blank && !attachment.ready) || length > max || refusedImage;
-    ui.attach.disabled = membership.banned;
+    // An edit may empty the text of a post with an image; the server decides (`empty`).
+    ui.send.disabled = !named || (blank && !attachment.ready && !editing) || length > max || refusedImage;
+    ui.send.textContent = editing ? "Save" : "Send";
+    ui.attach.disabled = membership.banned || editing;
+    this.renderMode();
     ui.counter.textContent = `${length} / ${max}`;
     ui.counter.classList.toggle("is-near", length >= max * 0.9 && length <= max);
     ui.counter.classList.toggle("is-over", length > max);
@@ -135,6 +216,22 @@ export class Composer {
     else if (!membership.joined) hint = "Posts wait here until the wall is back.";
     ui.hint.textContent = hint;
     ui.hint.classList.toggle("is-keyboard-hint", hint === KEYBOARD_HINT);
+  }
+
+  renderMode() {
+    const { ui, mode } = this;
+    ui.mode.hidden = !mode;
+    ui.form.classList.toggle("is-editing", mode?.kind === "edit");
+    if (!mode) return;
+    if (mode.kind === "edit") {
+      ui.modeText.textContent = "Editing your post · Enter to save, Escape to cancel";
+      ui.modeCancel.setAttribute("aria-label", "Cancel the edit");
+    } else {
+      const { author, excerpt } = mode.replyTo;
+      ui.modeText.textContent = `Replying to ${author}: ${excerpt || "an image"}`;
+      ui.modeCancel.setAttribute("aria-label", "Cancel the reply");
+    }
+    ui.modeCancel.title = ui.modeCancel.getAttribute("aria-label");
   }
 
   // --- images: paste, drop or pick ------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import { Feed } from "./feed.js";
 import { Notices } from "./notices.js";
+import { refreshQuotesOf, removeQuotesOf } from "./postmeta.js";
 import { applyReactions } from "./reactions.js";
 import { WallSocket } from "./socket.js";
 import { ConnectionStatus } from "./status.js";
@@ -28,6 +29,12 @@ function place(post, { arriving = false } = {}) {
   setTimeout(() => item.classList.remove("is-arriving"), ARRIVING_MS);
 }
 
+/** An edited post: shown as it is now, and so are the quotes of it (never added when not shown). */
+function applyEdit(post) {
+  if (!isPost(post) || deleted.has(post.id) || !feed.update(post)) return;
+  refreshQuotesOf($("posts"), post, (replyId, replyTo) => feed.update({ id: replyId, reply_to: replyTo }));
+}
+
 function settle() {
   feed.trim(MAX_POSTS);
   feed.scrollToBottom();
@@ -41,8 +48,12 @@ const handlers = {
     const fresh = loaded && !data.reset;
     loaded = true;
     for (const post of posts) place(post, { arriving: fresh });
+    if (Array.isArray(data.edited)) data.edited.forEach(applyEdit);
     if (Array.isArray(data.reactions)) data.reactions.forEach(applyReactions);
     settle();
+  },
+  message_edited(data) {
+    applyEdit(data.message);
   },
   reactions(data) {
     applyReactions(data);
@@ -54,6 +65,7 @@ const handlers = {
   message_deleted(data) {
     deleted.add(data.id);
     feed.remove(data.id);
+    removeQuotesOf($("posts"), data.id, (replyId, replyTo) => feed.update({ id: replyId, reply_to: replyTo }));
     settle();
   },
   notice(data) {

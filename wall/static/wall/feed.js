@@ -1,7 +1,8 @@
 // The list of posts: one element per post id, in id order, grouped by author and day, with scrolling,
 // keyboard moves between posts (a role="feed" list), visibility and "seen by".
 
-import { dayLabel, el, postElement, setPostId, setSeenBy } from "./render.js";
+import { showMeta } from "./postmeta.js";
+import { dayLabel, el, postElement, setPostContent, setPostId, setSeenBy } from "./render.js";
 
 const BOTTOM_SLACK_PX = 48;
 // A post continues its author's group when it follows their previous one within this time, the same day.
@@ -89,6 +90,7 @@ export class Feed {
     const index = lowerBound(this.ids, number);
     const item = element ?? postElement(post, { mine });
     if (element) setPostId(item, post);
+    showMeta(item, post);
     item.tabIndex = -1;
     const next = index < this.ids.length ? this.items.get(String(this.ids[index])).el : null;
     this.list.insertBefore(item, next);
@@ -101,6 +103,22 @@ export class Feed {
     if (this.current === null || (index === this.ids.length - 1 && !browsing)) this.setCurrent(item);
     this.syncRole();
     return true;
+  }
+
+  /** A shown post changed (its author edited it, or its quote's original was removed): show it as
+   *  `post` now is. False when it is not shown (never loaded, trimmed or removed: nothing to add). */
+  update(post) {
+    const entry = this.items.get(post.id);
+    if (!entry) return false;
+    entry.post = { ...entry.post, ...post };
+    setPostContent(entry.el, entry.post);
+    showMeta(entry.el, entry.post);
+    return true;
+  }
+
+  /** The shown post `id` ({post, el}), or null. */
+  entry(id) {
+    return this.items.get(id) ?? null;
   }
 
   /** A feed with no article is an ARIA error (axe: aria-required-children): the role, and the name

@@ -1,7 +1,8 @@
 // Posts from the server onto the wall: checked, placed by id, our pending copies confirmed, and the
 // reader followed at the bottom or told what arrived while away.
 
-function isPost(post) {
+/** A post shape the page can show (from any event). */
+export function isPost(post) {
   return (
     post &&
     typeof post.id === "string" &&

@@ -1,10 +1,12 @@
 // The reader's own posts on their way: shown greyed at the bottom until the server echoes their client_id.
 
+import { showMeta } from "./postmeta.js";
 import { clearPendingStatus, postElement, setPendingStatus, setPostImage } from "./render.js";
 
 const STORAGE_KEY = "wall.pending";
 // Refusals that sending the same text again cannot fix: offer to edit it instead of a retry.
-const EDITABLE_ERRORS = new Set(["too_long", "empty", "bad_request", "duplicate", "invalid_image"]);
+// (no_such_post: the post it answered was removed meanwhile; it goes back without the reply.)
+const EDITABLE_ERRORS = new Set(["too_long", "empty", "bad_request", "duplicate", "invalid_image", "no_such_post"]);
 
 function newClientId() {
   const bytes = crypto.getRandomValues(new Uint8Array(9));
@@ -36,9 +38,10 @@ export class PendingPosts {
     return this.items.size;
   }
 
-  /** Queue a new post by `author`, with an image ({preview, upload}) or null, and try to send it. */
-  add(content, author, image = null) {
-    this.create(newClientId(), content, author, image);
+  /** Queue a new post by `author`, with an image ({preview, upload}) or null, answering `replyTo`
+   *  ({id, author, excerpt} of the original) or null, and try to send it. */
+  add(content, author, image = null, replyTo = null) {
+    this.create(newClientId(), content, author, image, replyTo);
     this.save();
     this.flush();
   }
@@ -47,25 +50,25 @@ export class PendingPosts {
   restore(author) {
     try {
       const saved = JSON.parse(localStorage.getItem(STORAGE_KEY)) ?? [];
-      for (const { client_id: clientId, content, image_id: imageId, image_url: imageUrl } of saved) {
+      for (const { client_id: clientId, content, image_id: imageId, image_url: imageUrl, reply_to: replyTo } of saved) {
         if (typeof clientId !== "string" || typeof content !== "string") continue;
         const uploaded = typeof imageId === "string" && typeof imageUrl === "string";
-        this.create(clientId, content, author, uploaded ? { id: imageId, url: imageUrl } : null);
+        const quoted = replyTo && typeof replyTo === "object" ? replyTo : null;
+        this.create(clientId, content, author, uploaded ? { id: imageId, url: imageUrl } : null, quoted);
       }
     } catch {
       this.save();
     }
   }
 
-  create(clientId, content, author, image = null) {
-    const element = postElement(
-      { author, content, created_at: new Date().toISOString(), image: image?.preview ?? image?.url ?? null },
-      { mine: true },
-    );
+  create(clientId, content, author, image = null, replyTo = null) {
+    const post = { author, content, created_at: new Date().toISOString(), image: image?.preview ?? image?.url ?? null };
+    const element = postElement(post, { mine: true });
+    showMeta(element, { ...post, reply_to: replyTo });
     element.classList.add("is-pending");
     element.dataset.clientId = clientId;
     this.list.append(element);
-    const item = { clientId, content, image, el: element, state: "queued", sentAt: 0, error: null };
+    const item = { clientId, content, image, replyTo, el: element, state: "queued", sentAt: 0, error: null };
     this.items.set(clientId, item);
     if (image && !image.id) this.watchUpload(item);
     this.render(item);
@@ -109,6 +112,7 @@ export class PendingPosts {
     const text = item.el.querySelector(".post-content");
     if (text) text.textContent = post.content;
     setPostImage(item.el, post);
+    showMeta(item.el, post);
     if (item.image?.preview) URL.revokeObjectURL(item.image.preview);
     this.onChange();
     return item.el;
@@ -192,7 +196,8 @@ export class PendingPosts {
   edit(item) {
     const file = item.image?.upload?.file ?? null;
     this.discard(item);
-    this.onEdit(item.content, file);
+    const replyTo = item.error?.code === "no_such_post" ? null : (item.replyTo ?? null);
+    this.onEdit(item.content, file, replyTo);
   }
 
   renderAll() {
@@ -228,11 +233,12 @@ export class PendingPosts {
     // A post whose image is not uploaded yet cannot come back after a reload: its file is gone.
     const items = [...this.items.values()]
       .filter(({ image }) => !image || image.id)
-      .map(({ clientId, content, image }) => ({
+      .map(({ clientId, content, image, replyTo }) => ({
         client_id: clientId,
         content,
         image_id: image?.id ?? null,
         image_url: image?.url ?? null,
+        reply_to: replyTo ?? null,
       }));
     try {
       if (items.length) localStorage.setItem(STORAGE_KEY, JSON.stringify(items));

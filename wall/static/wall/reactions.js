@@ -106,7 +106,8 @@ function rowOf(item) {
     row.setAttribute("role", "group");
     row.setAttribute("aria-label", "Reactions");
     summaries.set(row, summaryOf(null));
-    item.querySelector(".post-foot")?.before(row);
+    // The post's last child, under its body (wall.css): after the action bar in the Tab order.
+    item.append(row);
     render(row);
   }
   return row;
@@ -249,7 +250,9 @@ export class Reactions {
 
   closePicker({ restoreFocus = true } = {}) {
     this.picker.hidden = true;
-    if (restoreFocus) this.anchor?.focus();
+    // Back to what opened it; the action bar may have gone meanwhile: then the post's add button.
+    const back = this.anchor?.isConnected ? this.anchor : document.querySelector(`#post-${this.postId} .reaction-add`);
+    if (restoreFocus) back?.focus();
     this.postId = null;
     this.anchor = null;
   }

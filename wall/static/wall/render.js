@@ -110,6 +110,21 @@ export function postElement(post, { mine = false } = {}) {
   return item;
 }
 
+/** Show `post`'s text (an edit) in its element, keeping everything else. */
+export function setPostContent(item, post) {
+  const current = item.querySelector(".post-content");
+  if (!post.content) {
+    current?.remove();
+    return;
+  }
+  const next = contentElement(post); // its links and mentions (richtext.js)
+  if (current) current.replaceWith(next);
+  else item.querySelector(".post-image-link, .post-foot")?.before(next);
+  // An image's alt text is the post's text.
+  const img = item.querySelector(".post-image");
+  if (img) img.alt = post.content.slice(0, 500);
+}
+
 // The largest box a thumbnail is shown in (wall.css .post-image: max-width and max-height).
 const IMAGE_BOX = { width: 360, height: 270 };
 

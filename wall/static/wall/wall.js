@@ -1,14 +1,16 @@
 // The wall's page: one socket, handlers keyed by event type, and the parts they drive.
 
+import { ActionBar, addPostAction } from "./actions.js";
 import { Composer } from "./composer.js";
 import { Feed } from "./feed.js";
 import { Attachment, Lightbox, Upload } from "./images.js";
-import { PostIntake } from "./intake.js";
+import { isPost, PostIntake } from "./intake.js";
 import { Membership, NamePicker } from "./names.js";
 import { Notices } from "./notices.js";
 import { Notifier } from "./notify.js";
 import { PendingPosts } from "./pending.js";
 import { People, peopleDrawer } from "./people.js";
+import { excerpt, refreshQuotesOf, removeQuotesOf } from "./postmeta.js";
 import { Reactions, applyReactions, setViewer } from "./reactions.js";
 import { Receipts } from "./receipts.js";
 import { setReader } from "./richtext.js";
@@ -20,6 +22,8 @@ import { Unread } from "./unread.js";
 
 const MAX_POSTS = 3000;
 const HISTORY_PAGE = 50;
+const SEEK_PAGE = 200; // pages asked for while looking for an older post (a link, a quote)
+const HIGHLIGHT_MS = 2500;
 const LOAD_OLDER_WITHIN_PX = 200;
 const TIMES_EVERY_MS = 30_000;
 
@@ -27,6 +31,7 @@ const $ = (id) => document.getElementById(id);
 const root = $("wall");
 const config = {
   contentMax: Number(root.dataset.contentMax) || 2000,
+  editWindowMs: (Number(root.dataset.editWindow) || 900) * 1000,
   usernameMin: Number(root.dataset.usernameMin) || 2,
   usernameMax: Number(root.dataset.usernameMax) || 32,
   imageMaxBytes: Number(root.dataset.imageMaxBytes) || 5 * 1024 * 1024,
@@ -50,6 +55,8 @@ const state = {
   hasMore: false,
   loadingOlder: false,
   deleted: new Set(), // ids removed by moderators, never shown again
+  seeking: null, // the post id a link or a quote asked for, until it is shown or known to be gone
+  edits: new Map(), // client_id -> {id, content} of edits sent, to put back one the server refuses
 };
 
 const status = new ConnectionStatus({
@@ -106,9 +113,14 @@ const receipts = new Receipts({
 const pending = new PendingPosts({
   list: $("pending"),
   send: (item) =>
-    socket.send("message", { content: item.content, client_id: item.clientId, image_id: item.image?.id ?? null }),
+    socket.send("message", {
+      content: item.content,
+      client_id: item.clientId,
+      image_id: item.image?.id ?? null,
+      reply_to: item.replyTo?.id ?? null,
+    }),
   joined: () => membership.joined,
-  onEdit: (content, file) => composer.putBack(content, file),
+  onEdit: (content, file, replyTo) => composer.putBack(content, file, replyTo),
   onChange: () => renderTop(),
 });
 const attachment = new Attachment({
@@ -128,6 +140,9 @@ const composer = new Composer({
     chooseName: $("choose-name"),
     counter: $("counter"),
     pane: $("wall-pane"),
+    mode: $("composer-mode"),
+    modeText: $("composer-mode-text"),
+    modeCancel: $("composer-mode-cancel"),
   },
   contentMax: config.contentMax,
   membership,
@@ -140,6 +155,8 @@ const composer = new Composer({
     unread.clear();
     unread.dismissDivider();
   },
+  sendEdit,
+  lastEditable,
 });
 
 const reactions = new Reactions({
@@ -200,21 +217,25 @@ const handlers = {
         renderTop();
       });
       afterPostsChanged();
-      maybeLoadOlder();
+      if (state.seeking) seekPost();
+      else maybeLoadOlder();
       return;
     }
     if (data.reset) feed.clear();
+    if (Array.isArray(data.edited)) data.edited.forEach(applyEdit);
     if (!state.loaded || data.reset || feed.size === 0) {
       state.loaded = true;
       posts.forEach((post) => intake.accept(post));
       state.hasMore = Boolean(data.has_more);
       feed.scrollToBottom();
       afterPostsChanged();
-      maybeLoadOlder();
+      if (state.seeking) seekPost();
+      else maybeLoadOlder();
     } else {
       // A resume: only what was missed, merged by id.
       intake.acceptLive(posts);
     }
+    if (Array.isArray(data.edited)) data.edited.forEach(applyEdit);
     // A resume's reactions that changed while this page was away, on posts it already shows.
     if (Array.isArray(data.reactions)) data.reactions.forEach(applyReactions);
   },
@@ -245,12 +266,18 @@ const handlers = {
     intake.acceptLive([data.message]);
   },
 
+  message_edited(data) {
+    applyEdit(data.message);
+  },
+
   reactions(data) {
     applyReactions(data);
   },
 
   message_deleted(data) {
     state.deleted.add(data.id);
+    composer.forget(data.id);
+    removeQuotesOf(ui.feed, data.id, (replyId, replyTo) => feed.update({ id: replyId, reply_to: replyTo }));
     const shown = document.getElementById(`post-${data.id}`)?.querySelector(".post-image-link");
     if (shown) lightbox.closeIf(shown.href);
     if (feed.remove(data.id)) afterPostsChanged();
@@ -283,6 +310,10 @@ const handlers = {
 
   error(data) {
     if (data.code === "banned") membership.setBanned();
+    if (data.client_id != null && state.edits.has(data.client_id)) {
+      editRefused(data);
+      return;
+    }
     if (data.code === "invalid_token" && !membership.joining) membership.lost(data.message); // The name was removed.
     if (data.client_id != null && pending.fail(data)) {
       if (data.code === "not_joined") membership.rejoin();
@@ -304,6 +335,159 @@ function isMine(post) {
   return name !== null && post.author.toLowerCase() === name.toLowerCase();
 }
 
+// --- edits: the reader's own, sent from the composer; everyone's, applied to the posts shown ------------
+
+/** Apply an edited post to the wall: its element if shown, and the quotes of it in replies. */
+function applyEdit(post) {
+  if (!isPost(post) || state.deleted.has(post.id)) return;
+  if (!feed.update(post)) return; // Not shown (never loaded, trimmed): nothing to add.
+  refreshQuotesOf(ui.feed, post, (replyId, replyTo) => feed.update({ id: replyId, reply_to: replyTo }));
+}
+
+let editCount = 0;
+
+/** Send an edit of post `id`; false when the socket is not open (the text stays in the composer). */
+function sendEdit(id, content) {
+  const current = feed.entry(id)?.post;
+  if (current && current.content === content) return true; // Nothing changed: nothing to send.
+  const clientId = `e-${Date.now().toString(36)}-${(editCount += 1)}`;
+  if (!socket.send("edit", { id, content, client_id: clientId })) return false;
+  state.edits.set(clientId, { id, content });
+  // Forget it once its answer can no longer come (a `message_edited` carries no client_id of its own).
+  setTimeout(() => state.edits.delete(clientId), 60_000);
+  return true;
+}
+
+/** The server refused an edit: say why, and give the text back to fix (or to post anew, when the post
+ *  can no longer be edited). */
+function editRefused(error) {
+  const { id, content } = state.edits.get(error.client_id);
+  state.edits.delete(error.client_id);
+  toasts.show(error.message || `Error: ${error.code}`);
+  if (["too_late", "no_such_post", "forbidden"].includes(error.code)) composer.putBack(content, null);
+  else if (error.code !== "banned") composer.startEdit({ id, content });
+}
+
+/** The reader's newest post on the wall, if it may still be edited: {id, content} or null. */
+function lastEditable() {
+  for (let index = feed.size - 1; index >= 0; index -= 1) {
+    const { post } = feed.entryAt(index);
+    if (!isMine(post)) continue;
+    return mayEdit(post) ? { id: post.id, content: post.content } : null;
+  }
+  return null;
+}
+
+function mayEdit(post) {
+  return isMine(post) && Date.now() - new Date(post.created_at).getTime() < config.editWindowMs;
+}
+
+// --- the action bar: Reply, Edit, Delete (own posts), Copy link ---------------------------------------
+
+new ActionBar({
+  list: $("posts"),
+  context: (element) => {
+    const post = feed.entry(element.dataset.id)?.post;
+    return post ? { post, mine: isMine(post) } : null;
+  },
+});
+
+addPostAction({
+  id: "reply",
+  label: "Reply",
+  shows: () => !membership.banned,
+  run: ({ post }) => composer.startReply({ id: post.id, author: post.author, excerpt: excerpt(post.content) }),
+});
+addPostAction({
+  id: "edit",
+  label: "Edit",
+  shows: ({ post }) => mayEdit(post) && !membership.banned,
+  run: ({ post }) => composer.startEdit({ id: post.id, content: post.content }),
+});
+addPostAction({
+  id: "delete",
+  label: "Delete",
+  confirm: "Delete for everyone?",
+  shows: ({ mine }) => mine && !membership.banned,
+  run: ({ post }) => socket.send("delete", { id: post.id }) || toasts.show("Not connected: try again when the wall is back."),
+});
+addPostAction({
+  id: "copy-link",
+  label: "Copy link",
+  run: ({ post }) => copyLink(post.id),
+});
+// First in the bar, as issue 14 lists them: React, Reply, Edit, Delete, Copy link.
+addPostAction(
+  {
+    id: "react",
+    label: "React",
+    shows: () => !membership.banned,
+    run: ({ post }, button) => reactions.openPicker(post.id, button),
+  },
+  { before: "reply" },
+);
+
+async function copyLink(id) {
+  const link = `${location.origin}/#post-${id}`;
+  try {
+    await navigator.clipboard.writeText(link);
+    toasts.show("Link copied.");
+  } catch {
+    toasts.show(`Copy this link: ${link}`);
+  }
+}
+
+// --- going to a post: a /#post-<id> link, or a click on a reply's quote --------------------------------
+
+function goToPost(id) {
+  state.seeking = id;
+  seekPost();
+}
+
+/** Show the post sought, loading older pages until it is there, or say it is gone. */
+function seekPost() {
+  const id = state.seeking;
+  if (!id || !state.loaded) return;
+  if (feed.entry(id)) {
+    state.seeking = null;
+    revealPost(id);
+    return;
+  }
+  const oldest = feed.oldestId();
+  if (state.hasMore && oldest !== null && Number(id) < Number(oldest)) {
+    loadOlder(SEEK_PAGE); // seekPost runs again when the page arrives
+    return;
+  }
+  if (state.loadingOlder) return;
+  state.seeking = null;
+  toasts.show("That post is not on the wall any more.");
+}
+
+function revealPost(id) {
+  const { el: element } = feed.entry(id);
+  element.scrollIntoView({ block: "center", behavior: "instant" });
+  feed.setCurrent(element);
+  element.focus({ preventScroll: true });
+  element.classList.remove("is-highlighted");
+  void element.offsetWidth; // restart the highlight's animation
+  element.classList.add("is-highlighted");
+  setTimeout(() => element.classList.remove("is-highlighted"), HIGHLIGHT_MS);
+}
+
+function postIdInHash() {
+  const match = /^#post-(\d{1,19})$/.exec(location.hash);
+  return match ? match[1] : null;
+}
+
+ui.feed.addEventListener("click", (event) => {
+  const quote = event.target.closest?.(".post-quote[data-reply-to]");
+  if (quote && !quote.disabled) goToPost(quote.dataset.replyTo);
+});
+addEventListener("hashchange", () => {
+  const id = postIdInHash();
+  if (id) goToPost(id);
+});
+
 function afterPostsChanged() {
   renderTop();
   unread.render();
@@ -314,10 +498,10 @@ function maybeLoadOlder() {
   if (ui.feed.scrollTop < LOAD_OLDER_WITHIN_PX) loadOlder();
 }
 
-function loadOlder() {
+function loadOlder(limit = HISTORY_PAGE) {
   const before = feed.oldestId();
   if (!state.hasMore || state.loadingOlder || before === null) return;
-  if (!socket.send("history", { before, limit: HISTORY_PAGE })) return;
+  if (!socket.send("history", { before, limit })) return;
   state.loadingOlder = true;
   renderTop();
 }
@@ -356,7 +540,7 @@ ui.feed.addEventListener(
   },
   { passive: true },
 );
-ui.loadOlder.addEventListener("click", loadOlder);
+ui.loadOlder.addEventListener("click", () => loadOlder());
 
 peopleDrawer({ panel: ui.people, toggle: ui.peopleToggle });
 
@@ -386,5 +570,6 @@ renderMe();
 people.render();
 status.render();
 renderTop();
-if (!membership.identity) picker.open();
+if (!membership.identity && !postIdInHash()) picker.open();
+state.seeking = postIdInHash();
 socket.connect();

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('wall', '0003_username_whole_match'),
+        ('wall', '0005_merge_author_index_edits'),
     ]
 
     operations = [
