@@ -44,8 +44,14 @@ def chip(page: Page, text: str, emoji: str):
     return posts(page, text).locator(f'.reaction-chip[data-emoji="{emoji}"]')
 
 
+def open_picker(page: Page, text: str) -> None:
+    """The action bar's React (a post without reactions shows no row of its own)."""
+    posts(page, text).hover()
+    posts(page, text).locator(".post-actions").get_by_role("button", name="React").click()
+
+
 def react_from_picker(page: Page, text: str, emoji: str) -> None:
-    posts(page, text).get_by_role("button", name="Add a reaction").click()
+    open_picker(page, text)
     page.get_by_role("dialog", name="Add a reaction").get_by_role(
         "button", name=f"React with {emoji}"
     ).click()
@@ -76,7 +82,7 @@ def test_a_reaction_from_the_palette_shows_its_count_and_who_on_the_other_page(a
 def test_any_single_emoji_can_be_typed_and_text_is_refused_by_the_page(alice, bob):
     send(alice, "any emoji")
     expect(posts(bob, "any emoji")).to_have_count(1)
-    posts(bob, "any emoji").get_by_role("button", name="Add a reaction").click()
+    open_picker(bob, "any emoji")
     picker = bob.get_by_role("dialog", name="Add a reaction")
     field = picker.get_by_label("Any other emoji")
     field.fill("nice")
@@ -91,8 +97,10 @@ def test_any_single_emoji_can_be_typed_and_text_is_refused_by_the_page(alice, bo
 
 def test_the_picker_works_from_the_keyboard_and_passes_axe(alice, bob):
     send(alice, "keyboard reaction")
-    add = posts(bob, "keyboard reaction").get_by_role("button", name="Add a reaction")
-    add.focus()
+    shown = posts(bob, "keyboard reaction")
+    shown.focus()
+    bob.keyboard.press("Tab")  # the action bar's first button
+    expect(shown.locator(".post-actions").get_by_role("button", name="React")).to_be_focused()
     bob.keyboard.press("Enter")
     picker = bob.get_by_role("dialog", name="Add a reaction")
     expect(picker).to_be_visible()
@@ -101,11 +109,18 @@ def test_the_picker_works_from_the_keyboard_and_passes_axe(alice, bob):
     save_screenshot(bob, "reactions-picker.png")
     bob.keyboard.press("Escape")
     expect(picker).to_be_hidden()
-    expect(add).to_be_focused()
+    expect(shown).to_be_focused()
+    bob.keyboard.press("Tab")
     bob.keyboard.press("Enter")
+    expect(picker.get_by_role("button", name="React with 👍")).to_be_focused()
     bob.keyboard.press("Tab")  # to ❤️
     bob.keyboard.press("Enter")
     expect(chip(alice, "keyboard reaction", "❤️")).to_have_text("❤️1")
+    add = posts(bob, "keyboard reaction").get_by_role("button", name="Add a reaction")
+    expect(add).to_be_visible()  # a post with reactions offers more on its own row
+    add.click()
+    picker.get_by_role("button", name="React with 👀").click()
+    expect(chip(alice, "keyboard reaction", "👀")).to_have_text("👀1")
 
 
 def test_a_page_that_was_offline_learns_the_reactions_it_missed(alice, bob):

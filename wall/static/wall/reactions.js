@@ -141,8 +141,8 @@ export function setViewer(name) {
 }
 
 /**
- * What a reader does with reactions: click a chip to toggle one's own, or open the picker (from a
- * row's add button, or from elsewhere with `openPicker(postId, anchor)`: the action bar's React).
+ * What a reader does with reactions: click a chip to toggle one's own, or open the picker (from the
+ * add button of a row that has chips, or with `openPicker(postId, anchor)`: the action bar's React).
  */
 export class Reactions {
   /** `send(id, emoji, on)` sends `react`; `canReact()` is false until joined, then `needName()` runs. */
@@ -232,11 +232,12 @@ export class Reactions {
       return;
     }
     this.postId = String(postId);
-    this.anchor = anchor ?? null;
+    // The action bar closes as it runs an action: its button is gone, so the post stands in for it.
+    this.anchor = anchor?.isConnected ? anchor : document.getElementById(`post-${postId}`);
     this.field.value = "";
     this.hint.textContent = "";
     this.picker.hidden = false;
-    const box = (anchor ?? document.getElementById(`post-${postId}`))?.getBoundingClientRect();
+    const box = this.anchor?.getBoundingClientRect();
     if (box) {
       const width = this.picker.offsetWidth;
       const height = this.picker.offsetHeight;
@@ -245,13 +246,14 @@ export class Reactions {
       this.picker.style.setProperty("left", `${left}px`);
       this.picker.style.setProperty("top", `${below ? box.bottom + 6 : Math.max(8, box.top - height - 6)}px`);
     }
-    this.picker.querySelector(".reaction-choice")?.focus();
+    // After the current click is done: the action bar gives the focus back to the post as it closes.
+    setTimeout(() => this.picker.hidden || this.picker.querySelector(".reaction-choice")?.focus());
   }
 
   closePicker({ restoreFocus = true } = {}) {
     this.picker.hidden = true;
-    // Back to what opened it; the action bar may have gone meanwhile: then the post's add button.
-    const back = this.anchor?.isConnected ? this.anchor : document.querySelector(`#post-${this.postId} .reaction-add`);
+    // Back to what opened it (the post, for the action bar's React).
+    const back = this.anchor?.isConnected ? this.anchor : document.getElementById(`post-${this.postId}`);
     if (restoreFocus) back?.focus();
     this.postId = null;
     this.anchor = null;
