@@ -160,11 +160,11 @@ def test_only_the_authors_posts_offer_edit_and_delete(alice: Page, bob: Page) ->
     bob.mouse.move(1, 1)
     posts(bob, "alice's own").hover()
     bar = posts(bob, "alice's own").locator(".post-actions")
-    expect(bar.get_by_role("button")).to_have_text(["Reply", "Copy link"])
+    expect(bar.get_by_role("button")).to_have_text(["React", "Reply", "Copy link"])
     alice.mouse.move(1, 1)
     posts(alice, "alice's own").hover()
     expect(posts(alice, "alice's own").locator(".post-actions").get_by_role("button")).to_have_text(
-        ["Reply", "Edit", "Delete", "Copy link"]
+        ["React", "Reply", "Edit", "Delete", "Copy link"]
     )
 
 
@@ -210,7 +210,10 @@ def test_the_action_bar_works_with_the_keyboard_alone(alice: Page, bob: Page) ->
     expect(posts(bob, "keyboard please")).to_have_count(1)
     posts(bob, "keyboard please").focus()
     bob.keyboard.press("Tab")
-    reply = posts(bob, "keyboard please").locator(".post-actions").get_by_role("button", name="Reply")
+    bar = posts(bob, "keyboard please").locator(".post-actions")
+    expect(bar.get_by_role("button", name="React")).to_be_focused()
+    bob.keyboard.press("ArrowRight")
+    reply = bar.get_by_role("button", name="Reply")
     expect(reply).to_be_focused()
     bob.keyboard.press("ArrowRight")
     expect(posts(bob, "keyboard please").get_by_role("button", name="Copy link")).to_be_focused()
@@ -329,7 +332,7 @@ def test_a_long_press_opens_the_action_bar_on_a_phone(browser: Browser, wall: Wa
         long_press(phone, post.locator(".post-content"))
         bar = post.locator(".post-actions")
         expect(bar).to_be_visible()
-        expect(bar.get_by_role("button")).to_have_text(["Reply", "Edit", "Delete", "Copy link"])
+        expect(bar.get_by_role("button")).to_have_text(["React", "Reply", "Edit", "Delete", "Copy link"])
         save_screenshot(phone, "edits-phone-long-press.png")
         bar.get_by_role("button", name="Edit").tap()
         expect(phone.get_by_label("Your post", exact=True)).to_have_value("held down")

@@ -203,7 +203,7 @@ def test_notifications_are_asked_for_only_after_a_click_and_shown_for_mentions_w
     expect(posts(page, "Lunch, @carol?")).to_have_count(1)
     shown = page.evaluate("window.shownNotifications")
     assert shown == [{"title": "Alice mentioned you", "body": "Lunch, @carol?"}]
-    expect(page).to_have_title("(2) Wall")
+    expect(page).to_have_title("(2 · @1) Wall")  # two unread, one of them mentions her
     expect(page.locator("#favicon")).to_have_attribute("href", re.compile(r"^data:image/png"))
     context.close()
 

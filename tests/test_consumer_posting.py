@@ -44,6 +44,8 @@ async def test_post_shape_matches_the_contract(sockets):
         "thumbnail",
         "client_id",
         "reply_to",
+        "reactions",
+        "mentions",
     }
     assert isinstance(post["id"], str) and post["id"].isdigit()
     assert post["image"] is None and post["thumbnail"] is None

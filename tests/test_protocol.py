@@ -71,6 +71,7 @@ def test_the_client_types_are_those_the_parser_knows():
         "approve",
         "sign_out",
         "rename",
+        "react",
     } == protocol.CLIENT_TYPES
 
 
@@ -161,7 +162,19 @@ def test_a_post_payload_has_the_documented_shape():
         "thumbnail": {"url": "/media/images/2026/01/a-thumb.webp", "width": 48, "height": 32},
         "client_id": "c-1",
         "reply_to": None,
+        "reactions": {"counts": {}, "by": {}, "rev": 0},
+        "mentions": [],
     }
+
+
+def test_a_reaction_summary_counts_each_emoji_in_the_order_of_its_first_reaction():
+    rows = [("🎉", "Bob"), ("👍", "Alice"), ("🎉", "Alice")]
+    assert protocol.reaction_summary(rows, 3) == {
+        "counts": {"🎉": 2, "👍": 1},
+        "by": {"🎉": ["Bob", "Alice"], "👍": ["Alice"]},
+        "rev": 3,
+    }
+    assert list(protocol.reaction_summary(rows, 3)["counts"]) == ["🎉", "👍"]
 
 
 def test_a_users_item_carries_the_read_pointer_as_a_string_id():

@@ -43,6 +43,7 @@ read_pointer_advance = database_sync_to_async(services.read_pointer_advance)
 device_code_redeem = database_sync_to_async(services.device_code_redeem)
 device_sign_out = database_sync_to_async(services.device_sign_out)
 participant_rename = database_sync_to_async(services.participant_rename)
+reaction_set = database_sync_to_async(services.reaction_set)
 post_edit = database_sync_to_async(services.post_edit)
 post_delete_own = database_sync_to_async(services.post_delete_own)
 moderator_view = database_sync_to_async(moderation.moderator_view)
@@ -267,6 +268,14 @@ class WallConsumer(AsyncWebsocketConsumer):
             participant_id=user.id, username=user.username, message_id=command.message_id
         )
 
+    async def _on_react(self, command: protocol.React) -> None:
+        user = self._require_join()
+        # Throttled like posts; a refused reaction (a hidden post, not an emoji) gives its hit back.
+        async with throttled(scope="react", subject=str(user.id), rate=configured_rate("WALL_REACTION_RATE")):
+            await reaction_set(
+                participant_id=user.id, post_id=command.post_id, emoji=command.emoji, on=command.on
+            )
+
     async def _on_history(self, command: protocol.History) -> None:
         page = await post_list_before(before_id=command.before, limit=command.limit)
         await self._send_frame(
@@ -345,6 +354,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         protocol.Approve: _on_approve,
         protocol.SignOut: _on_sign_out,
         protocol.Rename: _on_rename,
+        protocol.React: _on_react,
     }
 
     # --- helpers -------------------------------------------------------------------------------

@@ -107,6 +107,10 @@ class Post(models.Model):
     # The sender's nonce, so a resent post is recognised instead of saved twice.
     client_id = models.CharField(max_length=64, null=True, blank=True)
     is_hidden = models.BooleanField(default=False)
+    # Bumped (under the post's row lock) with every change to its reaction counts, so a page keeps the
+    # newest summary whatever order events arrive in; the time lets a resume find what changed.
+    reactions_rev = models.PositiveIntegerField(default=0, editable=False)
+    reactions_changed_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
     # The author took it back (`delete`): hidden like a moderator's hide, but kept and marked for moderators.
     deleted_by_author = models.BooleanField(default=False)
     # Set when its author last changed the text; earlier versions are PostRevision rows.
@@ -299,3 +303,20 @@ class ModerationAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.moderator_name or 'the wall'}: {self.action} {self.target}"
+
+
+class Reaction(models.Model):
+    """One participant's emoji on one post; at most one of each emoji per person (a constraint)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reactions")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="reactions")
+    emoji = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "participant", "emoji"], name="reaction_once_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.participant_id} on #{self.post_id}"

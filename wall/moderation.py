@@ -26,6 +26,7 @@ from . import errors, protocol, selectors
 from .errors import WallError
 from .live.bridge import MODERATORS, OTHERS, broadcast_on_commit
 from .models import Image, ModerationAction, Participant, Post, Report
+from .services.reactions import reactions_recount
 
 REMOVED = WallError("invalid_token", "A moderator removed this name; choose a name again.")
 PERMISSION = "wall.moderate_post"
@@ -276,6 +277,7 @@ def participant_ban(
         )
         for participant in participants:
             _record(by, "ban", participant=participant, reason=reason, until=until)
+        reactions_recount(participant_ids=banned)  # their reactions stop counting
         if hide_posts:
             post_hide(
                 post_ids=Post.objects.filter(author_id__in=participant_ids, is_hidden=False).values_list(
@@ -304,6 +306,7 @@ def participant_unban(*, participant_ids: Iterable[int], by: Actor = ADMIN) -> l
         Participant.objects.filter(pk__in=unbanned).update(is_banned=False, banned_until=None, ban_reason="")
         for participant in participants:
             _record(by, "unban", participant=participant)
+        reactions_recount(participant_ids=unbanned)  # and count again
     return unbanned
 
 
@@ -321,6 +324,7 @@ def participant_delete(*, participant_ids: Iterable[int], by: Actor = ADMIN) -> 
         for participant in participants:
             _record(by, "remove", participant=participant)
         post_ids = list(Post.objects.filter(author_id__in=deleted).values_list("pk", flat=True))
+        reactions_recount(participant_ids=deleted)  # before the cascade takes their reactions
         Participant.objects.filter(pk__in=deleted).delete()
         broadcast_on_commit([protocol.message_deleted_event(pk) for pk in sorted(post_ids)])
         _close_sockets_of(deleted, REMOVED)

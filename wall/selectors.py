@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,8 +14,8 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
-from . import protocol
-from .models import Participant, Post
+from . import names, protocol
+from .models import Participant, Post, Reaction
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class HistoryPage:
     reset: bool = False
     # On a resume: posts the client may show (at or below `since`) whose author edited them since.
     edited: list[dict] = field(default_factory=list)
+    # On a resume: reaction summaries (protocol.reactions_item) of posts at or below `since` whose
+    # reactions changed since the page may have seen them.
+    reactions: list[dict] | None = None
 
 
 def _with_payload() -> QuerySet[Post]:
@@ -54,8 +58,12 @@ def reply_payload(post: Post) -> dict[str, str | None] | None:
     return protocol.reply_ref(original.id, original.author.username, excerpt(original.content))
 
 
-def post_payload(post: Post) -> dict[str, Any]:
-    """The wire shape of a post read through `_with_payload` (no further query)."""
+def post_payload(
+    post: Post, reactions: dict[str, Any] | None = None, names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The wire shape of a post read through `_with_payload` (no further query); `reactions` is its
+    summary from `reaction_summaries` (none: an empty one), `names` the participants' names by their
+    lower case, from `mentioned_names` (none: no mentions)."""
     image = getattr(post, "image", None)  # The reverse one-to-one raises (an AttributeError) when absent.
     return protocol.post_payload(
         post_id=post.id,
@@ -71,18 +79,87 @@ def post_payload(post: Post) -> dict[str, Any]:
             if image
             else None
         ),
+        reactions=reactions,
+        mentions=mentions_in(post.content, names or {}),
     )
+
+
+def _payloads(posts: list[Post]) -> list[dict[str, Any]]:
+    """The payloads of these posts, with their reactions and the names they mention each read in one
+    more query for all of them (none when there is nothing to read)."""
+    summaries = reaction_summaries(posts=posts)
+    names = mentioned_names(contents=[post.content for post in posts])
+    return [post_payload(post, summaries.get(post.id), names) for post in posts]
+
+
+# `@name` as a word: not inside an address (a@b.com) or a longer name. Names are letters and digits
+# of any script, "_" and "-" (wall/names.py); one with inner spaces cannot be mentioned. Kept equal
+# to wall/static/wall/richtext.js's MENTION.
+_MENTION_RE = re.compile(r"(?<![^\W_]|[_@-])@((?:[^\W]|-){2,32})(?![^\W]|-)")
+
+
+def _mention_candidates(content: str) -> list[str]:
+    return _MENTION_RE.findall(content)
+
+
+def mentioned_names(*, contents: Iterable[str]) -> dict[str, str]:
+    """The participants named as `@name` in any of `contents`, {lower case: their name}, in one query
+    on the indexed skeleton column: "@bob" names "Bob", as a new name "bob" would be taken."""
+    candidates = {name.lower() for content in contents for name in _mention_candidates(content)}
+    if not candidates:
+        return {}
+    skeletons = {names.skeleton(candidate) for candidate in candidates}
+    rows = Participant.objects.filter(username_skeleton__in=skeletons).values_list("username", flat=True)
+    return {username.lower(): username for username in rows}
+
+
+def mentions_in(content: str, names: dict[str, str]) -> list[str]:
+    """The existing participants `content` mentions (`@name`, any case), as they spell their names,
+    in the order first mentioned; `names` comes from `mentioned_names`."""
+    found: dict[str, None] = {}
+    for candidate in _mention_candidates(content):
+        if candidate.lower() in names:
+            found.setdefault(names[candidate.lower()], None)
+    return list(found)
+
+
+def reaction_summaries(*, posts: Iterable[Post]) -> dict[int, dict[str, Any]]:
+    """Each post's reaction summary (protocol.reaction_summary), by post id, in one query.
+
+    Banned participants' reactions are not counted. The rev comes from the post rows, read before
+    the reactions: a summary is never older than the rev it carries.
+    """
+    revs = {post.id: post.reactions_rev for post in posts}
+    rows: dict[int, list[tuple[str, str]]] = {post_id: [] for post_id in revs}
+    if any(revs.values()):  # A post never reacted to has rev 0: nothing to read.
+        reactions = (
+            Reaction.objects.filter(post_id__in=[pk for pk, rev in revs.items() if rev])
+            .filter(participant__is_banned=False)
+            .order_by("id")
+            .values_list("post_id", "emoji", "participant__username")
+        )
+        for post_id, emoji, username in reactions:
+            rows[post_id].append((emoji, username))
+    return {post_id: protocol.reaction_summary(rows[post_id], rev) for post_id, rev in revs.items()}
+
+
+def reactions_items(*, post_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """The reactions of the visible posts among `post_ids`, as `reactions` events carry them (read after
+    the change committed: what everyone is sent). Hidden posts' reactions are nobody's business."""
+    posts = list(Post.objects.filter(pk__in=list(post_ids), is_hidden=False).only("id", "reactions_rev"))
+    summaries = reaction_summaries(posts=posts)
+    return [protocol.reactions_item(post_id, summaries[post_id]) for post_id in sorted(summaries)]
 
 
 def post_payloads(*, post_ids: Iterable[int]) -> list[dict[str, Any]]:
     """The payloads of these posts, hidden or not, oldest first, in one query."""
-    return [post_payload(post) for post in _with_payload().filter(pk__in=list(post_ids)).order_by("pk")]
+    return _payloads(list(_with_payload().filter(pk__in=list(post_ids)).order_by("pk")))
 
 
 def post_by_client_id(*, author_id: int, client_id: str) -> tuple[dict[str, Any], bool] | None:
     """The author's post sent with `client_id` (a resend): its payload and whether it is hidden."""
     post = _with_payload().filter(author_id=author_id, client_id=client_id).first()
-    return None if post is None else (post_payload(post), post.is_hidden)
+    return None if post is None else (_payloads([post])[0], post.is_hidden)
 
 
 def _visible() -> QuerySet[Post]:
@@ -92,7 +169,7 @@ def _visible() -> QuerySet[Post]:
 def _newest_first(queryset: QuerySet[Post], limit: int) -> HistoryPage:
     rows = list(queryset.order_by("-id")[: limit + 1])
     has_more = len(rows) > limit
-    return HistoryPage(posts=[post_payload(post) for post in reversed(rows[:limit])], has_more=has_more)
+    return HistoryPage(posts=_payloads(list(reversed(rows[:limit]))), has_more=has_more)
 
 
 def post_list_recent(*, limit: int | None = None) -> HistoryPage:
@@ -121,16 +198,31 @@ def post_list_since(*, since_id: int) -> HistoryPage:
     window_start = _resume_window_start(since_id=since_id)
     rows = [*reversed(_committed_late(since_id=since_id, window_start=window_start)), *newer]
     edited = _edited_since(since_id=since_id, window_start=window_start, skip={post.id for post in rows})
-    if edited is None:
+    reacted = _reactions_changed_since(since_id=since_id, window_start=window_start)
+    if edited is None or reacted is None:
         page = post_list_recent()
         return HistoryPage(posts=page.posts, has_more=page.has_more, reset=True)
     oldest = rows[0].id if rows else since_id + 1
     has_more = _visible().filter(id__lt=oldest).exists()
-    return HistoryPage(
-        posts=[post_payload(post) for post in rows],
-        has_more=has_more,
-        edited=[post_payload(post) for post in edited],
+    return HistoryPage(posts=_payloads(rows), has_more=has_more, edited=_payloads(edited), reactions=reacted)
+
+
+def _reactions_changed_since(*, since_id: int, window_start: datetime | None) -> list[dict] | None:
+    """Reactions a resuming page may have missed: those of visible posts up to `since_id` changed
+    from `window_start` on (the page was there when post `since` arrived, so anything it missed
+    changed later), oldest post first; None past WALL_RESUME_LIMIT (the caller resets)."""
+    if window_start is None:
+        return []
+    limit = settings.WALL_RESUME_LIMIT
+    changed = list(
+        Post.objects.filter(id__lte=since_id, is_hidden=False, reactions_changed_at__gte=window_start)
+        .only("id", "reactions_rev")
+        .order_by("id")[: limit + 1]
     )
+    if len(changed) > limit:
+        return None
+    summaries = reaction_summaries(posts=changed)
+    return [protocol.reactions_item(post.id, summaries[post.id]) for post in changed]
 
 
 def _resume_window_start(*, since_id: int) -> datetime | None:

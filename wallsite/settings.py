@@ -322,6 +322,9 @@ WALL_CODE_TRY_RATE = env("WALL_CODE_TRY_RATE", "10/10m")
 WALL_RENAME_RATE = env("WALL_RENAME_RATE", "3/24h")
 # A name given up by a rename stays kept from others this many days.
 WALL_NAME_RESERVE_DAYS = env_int("WALL_NAME_RESERVE_DAYS", 7)
+# Reactions (docs/protocol.md): per user, counted like posts; distinct emoji one post may carry.
+WALL_REACTION_RATE = "20/10s"
+WALL_REACTIONS_PER_POST = 20
 # Presence: sockets refresh every HEARTBEAT seconds; a socket not refreshed for TTL seconds is gone.
 # The page pings after this many quiet seconds and takes the socket for dead if no frame follows
 # within WALL_PONG_WITHIN seconds (keep the ping under the proxy's idle timeout).

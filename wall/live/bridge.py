@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -121,3 +122,35 @@ class Publisher:
 
 
 publisher = per_loop(Publisher)  # the running loop's publisher
+
+
+def broadcast_read_on_commit(read: Callable[[], list[dict[str, Any]]], **targets: Any) -> None:
+    """Once the current transaction commits, call `read` (sync ORM code, in the committing thread) for
+    the frames and broadcast them, in order: events that report state (reaction counts) are built
+    from what was committed, never from a transaction's own view. A read that fails is logged and
+    makes every process's sockets resume (as a lost event does)."""
+
+    def after_commit() -> None:
+        try:
+            frames = read()
+        except Exception:
+            logger.warning("frames to broadcast could not be read; sockets will resume", exc_info=True)
+            _send_failed()
+            return
+        if frames:
+            _after_commit(frames, targets)  # as broadcast_on_commit's frames: through the publisher
+
+    transaction.on_commit(after_commit, robust=True)
+
+
+def _send_failed() -> None:
+    """From a database thread or the admin's: this loop's member makes every process's sockets resume."""
+    loop = calling_loop()
+    if loop is None:
+        async_to_sync(_mark_failed)()
+    else:
+        loop.call_soon_threadsafe(lambda: group_member().send_failed())
+
+
+async def _mark_failed() -> None:
+    group_member().send_failed()

@@ -40,7 +40,13 @@ async def _read(since_id: int | None) -> Snapshot:
     users = [protocol.user_item(user.id, *readers.get(user.id, (user.username, None))) for user in online]
     return Snapshot(
         protocol.encode(
-            protocol.messages_event(page.posts, has_more=page.has_more, reset=page.reset, edited=page.edited)
+            protocol.messages_event(
+                page.posts,
+                has_more=page.has_more,
+                reset=page.reset,
+                edited=page.edited,
+                reactions=page.reactions,
+            )
         ),
         protocol.encode(protocol.users_event(users)),
         frozenset(post["id"] for post in page.posts),

@@ -120,6 +120,14 @@ class Rename:
     username: str
 
 
+@dataclass(frozen=True)
+class React:
+    kind: ClassVar[str] = "react"
+    post_id: int
+    emoji: str  # as sent; whether it is one emoji is the domain's rule (services.reaction_set)
+    on: bool
+
+
 Command = (
     Join
     | SendMessage
@@ -136,6 +144,7 @@ Command = (
     | Approve
     | SignOut
     | Rename
+    | React
 )
 REPORT_REASONS = ("spam", "abuse", "other")
 BAN_DURATIONS = ("1h", "1d", "forever")
@@ -308,6 +317,16 @@ def _parse_report(data: dict) -> Report:
     return Report(post_id=post_id, reason=reason, text=text)
 
 
+def _parse_react(data: dict) -> React:
+    post_id = _id(data, "id", required=True)
+    emoji, on = data.get("emoji"), data.get("on")
+    if not isinstance(emoji, str) or not emoji or not _storable(emoji):
+        raise WallError("bad_request", '"emoji" must be a non-empty string.')
+    if not isinstance(on, bool):
+        raise WallError("bad_request", '"on" must be true (add the reaction) or false (take it back).')
+    return React(post_id=post_id, emoji=emoji, on=on)
+
+
 _PARSERS = {
     "join": _parse_join,
     "message": _parse_message,
@@ -324,5 +343,6 @@ _PARSERS = {
     "approve": lambda data: Approve(post_id=_id(data, "id", required=True)),
     "sign_out": lambda data: SignOut(),
     "rename": _parse_rename,
+    "react": _parse_react,
 }
 CLIENT_TYPES = frozenset(_PARSERS)  # every frame type a client may send

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -42,14 +43,18 @@ def messages_event(
     reset: bool = False,
     before: int | None = None,
     edited: list[dict] | None = None,
+    reactions: list[dict] | None = None,
 ) -> dict:
-    """A page of posts; `edited` (a resume only) holds posts at or below `since` edited meanwhile,
-    for the client to update the ones it shows (never to add)."""
+    """A page of posts; on a resume only, `edited` holds posts at or below `since` edited meanwhile,
+    for the client to update the ones it shows (never to add), and `reactions` the reaction
+    summaries (`reactions_item`) of posts at or below `since` whose reactions changed meanwhile."""
     data: dict[str, Any] = {"messages": posts, "has_more": has_more}
     if reset:
         data["reset"] = True
     if edited:
         data["edited"] = edited
+    if reactions:
+        data["reactions"] = reactions
     if before is not None:
         data["before"] = str(before)
     return event("messages", data)
@@ -181,6 +186,26 @@ def error_event(error: WallError, client_id: str | None = None) -> dict:
     return event("error", data)
 
 
+def reaction_summary(rows: Iterable[tuple[str, str]], rev: int) -> dict[str, Any]:
+    """A post's reactions from its (emoji, username) pairs in the order they were made:
+    {"counts": {"👍": 2}, "by": {"👍": ["Bob", "Alice"]}, "rev": 3}. Emoji keep the order of their
+    first reaction; `rev` grows with every change, so a client keeps the summary with the highest."""
+    by: dict[str, list[str]] = {}
+    for emoji, username in rows:
+        by.setdefault(emoji, []).append(username)
+    return {"counts": {emoji: len(names) for emoji, names in by.items()}, "by": by, "rev": rev}
+
+
+def reactions_item(post_id: int | str, summary: dict[str, Any]) -> dict[str, Any]:
+    """One post's reactions as `reactions` carries them: the post id and its summary."""
+    return {"id": str(post_id), **summary}
+
+
+def reactions_event(item: dict[str, Any]) -> dict:
+    """A post's reactions changed: its whole summary (a `reactions_item`), read after the commit."""
+    return event("reactions", item)
+
+
 def thumbnail_ref(url: str, width: int, height: int) -> dict[str, Any]:
     return {"url": url, "width": width, "height": height}
 
@@ -196,6 +221,8 @@ def post_payload(
     thumbnail: dict[str, Any] | None = None,
     edited_at: datetime | None = None,
     reply_to: dict[str, Any] | None = None,
+    reactions: dict[str, Any] | None = None,
+    mentions: list[str] | None = None,
 ) -> dict[str, Any]:
     """The post shape, wherever a post appears (`message`, `messages`, `message_edited`); built from
     plain data (wall.selectors reads it from the database). `reply_to` comes from `reply_ref`."""
@@ -209,6 +236,8 @@ def post_payload(
         "thumbnail": thumbnail,
         "client_id": client_id,
         "reply_to": reply_to,
+        "reactions": reactions if reactions is not None else reaction_summary((), 0),
+        "mentions": mentions or [],
     }
 
 

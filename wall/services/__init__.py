@@ -22,6 +22,7 @@ from .participants import (
     username_problem,
 )
 from .posts import PostResult, clean_content, is_blank, post_create, read_pointer_advance
+from .reactions import clean_emoji, reaction_set, reactions_recount
 from .renames import Renamed, name_release, participant_rename
 from .uploads import image_upload, uploader_by_token
 
@@ -31,6 +32,7 @@ __all__ = [
     "PostResult",
     "Renamed",
     "clean_content",
+    "clean_emoji",
     "device_code_create",
     "device_code_redeem",
     "device_sign_out",
@@ -47,6 +49,8 @@ __all__ = [
     "post_create",
     "post_delete_own",
     "post_edit",
+    "reaction_set",
+    "reactions_recount",
     "read_pointer_advance",
     "recovery_code_create",
     "uploader_by_token",

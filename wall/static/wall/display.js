@@ -3,6 +3,7 @@
 import { Feed } from "./feed.js";
 import { Notices } from "./notices.js";
 import { refreshQuotesOf, removeQuotesOf } from "./postmeta.js";
+import { applyReactions } from "./reactions.js";
 import { WallSocket } from "./socket.js";
 import { ConnectionStatus } from "./status.js";
 
@@ -48,10 +49,14 @@ const handlers = {
     loaded = true;
     for (const post of posts) place(post, { arriving: fresh });
     if (Array.isArray(data.edited)) data.edited.forEach(applyEdit);
+    if (Array.isArray(data.reactions)) data.reactions.forEach(applyReactions);
     settle();
   },
   message_edited(data) {
     applyEdit(data.message);
+  },
+  reactions(data) {
+    applyReactions(data);
   },
   message(data) {
     place(data.message, { arriving: true });

@@ -1,5 +1,8 @@
 // Building the wall's elements from posts: text only ever goes in through textContent.
 
+import { showReactions } from "./reactions.js";
+import { confirmContent, contentElement } from "./richtext.js";
+
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
@@ -107,11 +110,6 @@ export function postElement(post, { mine = false } = {}) {
   return item;
 }
 
-/** The post's text, as text. */
-function contentElement(post) {
-  return el("p", "post-content", post.content);
-}
-
 /** Show `post`'s text (an edit) in its element, keeping everything else. */
 export function setPostContent(item, post) {
   const current = item.querySelector(".post-content");
@@ -119,7 +117,7 @@ export function setPostContent(item, post) {
     current?.remove();
     return;
   }
-  const next = contentElement(post);
+  const next = contentElement(post); // its links and mentions (richtext.js)
   if (current) current.replaceWith(next);
   else item.querySelector(".post-image-link, .post-foot")?.before(next);
   // An image's alt text is the post's text.
@@ -180,6 +178,8 @@ export function setPostId(item, post) {
   if (post.id == null) return;
   item.dataset.id = post.id;
   item.id = `post-${post.id}`;
+  showReactions(item, post);
+  confirmContent(item, post);
   const time = item.querySelector("time");
   const created = new Date(post.created_at);
   if (time && !Number.isNaN(created.getTime())) {

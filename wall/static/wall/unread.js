@@ -1,5 +1,7 @@
 // Posts the reader has not seen yet: the "New" divider, "Jump to latest" with a count, the title and
-// the favicon badge.
+// the favicon badge; mentions of the reader counted apart in the title.
+
+import { mentionsReader } from "./richtext.js";
 
 const ICON_SIZE = 64;
 
@@ -28,6 +30,7 @@ export class Unread {
   constructor({ feed, button, countBox, icon }) {
     Object.assign(this, { feed, button, countBox, icon });
     this.count = 0;
+    this.mentions = 0; // of those, posts that mention the reader
     this.baseTitle = document.title;
     this.baseIcon = icon.href;
     this.iconImage = new Image();
@@ -44,12 +47,14 @@ export class Unread {
     if (fresh.length === 0) return;
     if (this.count === 0) this.feed.markNew(fresh[0].id);
     this.count += fresh.length;
+    this.mentions += fresh.filter(mentionsReader).length;
     this.render();
   }
 
   /** The reader is at the bottom of a visible page (or posted): nothing is unread any more. */
   clear() {
     this.count = 0;
+    this.mentions = 0;
     this.render();
   }
 
@@ -63,7 +68,8 @@ export class Unread {
     this.button.hidden = this.feed.isAtBottom();
     this.countBox.hidden = count === 0;
     this.countBox.textContent = `${count} new`;
-    const title = count ? `(${count}) ${this.baseTitle}` : this.baseTitle;
+    const mentions = this.mentions ? ` · @${this.mentions}` : "";
+    const title = count ? `(${count}${mentions}) ${this.baseTitle}` : this.baseTitle;
     if (document.title !== title) document.title = title;
     if (count !== this.shownCount) {
       this.shownCount = count;

@@ -15,8 +15,10 @@ import { Notifier } from "./notify.js";
 import { PendingPosts } from "./pending.js";
 import { People, peopleDrawer } from "./people.js";
 import { excerpt, refreshQuotesOf, removeQuotesOf } from "./postmeta.js";
+import { Reactions, applyReactions, setViewer } from "./reactions.js";
 import { Receipts } from "./receipts.js";
 import { ReportButtons } from "./report.js";
+import { setReader } from "./richtext.js";
 import { refreshTimes } from "./render.js";
 import { WallSocket } from "./socket.js";
 import { ConnectionStatus } from "./status.js";
@@ -212,6 +214,13 @@ const reportButtons = new ReportButtons({
   canReport: () => membership.joined,
 });
 
+const reactions = new Reactions({
+  list: $("posts"),
+  send: (id, emoji, on) => socket.send("react", { id, emoji, on }),
+  canReact: () => membership.joined,
+  needName: () => picker.open(),
+});
+
 const intake = new PostIntake({
   feed,
   pending,
@@ -284,6 +293,8 @@ const handlers = {
     }
     // A resume's edits of posts this page shows (never added: see docs/protocol.md).
     if (Array.isArray(data.edited)) data.edited.forEach(applyEdit);
+    // A resume's reactions that changed while this page was away, on posts it already shows.
+    if (Array.isArray(data.reactions)) data.reactions.forEach(applyReactions);
   },
 
   users(data) {
@@ -323,6 +334,10 @@ const handlers = {
 
   message_edited(data) {
     applyEdit(data.message);
+  },
+
+  reactions(data) {
+    applyReactions(data);
   },
 
   message_hidden(data) {
@@ -543,6 +558,16 @@ addPostAction({
   label: "Copy link",
   run: ({ post }) => copyLink(post.id),
 });
+// First in the bar, as issue 14 lists them: React, Reply, Edit, Delete, Copy link.
+addPostAction(
+  {
+    id: "react",
+    label: "React",
+    shows: () => !membership.banned,
+    run: ({ post }, button) => reactions.openPicker(post.id, button),
+  },
+  { before: "reply" },
+);
 
 async function copyLink(id) {
   const link = `${location.origin}/#post-${id}`;
@@ -632,6 +657,8 @@ lightbox.followClicksIn(ui.feed, () => feed.pinned && feed.scrollToBottom());
 
 function renderMe() {
   const name = membership.username;
+  setViewer(name);
+  setReader(name);
   ui.me.hidden = !name;
   ui.meName.textContent = name ?? "";
 }
