@@ -175,3 +175,18 @@ def test_device_code_redeem_is_one_use_in_the_service():
     with pytest.raises(WallError) as refused:
         services.device_code_redeem(code=grant.code)
     assert refused.value.code == "invalid_code"
+
+
+@pytest.mark.parametrize(("minutes", "code"), [(-1, None), (60, "banned")], ids=["ended", "in force"])
+async def test_a_code_follows_a_timed_ban_as_a_token_does(sockets, async_client, minutes, code):
+    hana = await (await sockets()).join(username="Hana")
+    grant = await new_code(async_client, hana["token"])
+    until = timezone.now() + timedelta(minutes=minutes)
+    await Participant.objects.aupdate(is_banned=True, banned_until=until, ban_reason="cool off")
+    phone = await sockets()
+    await phone.send("join", {"code": grant["code"]})
+    frame = await phone.receive()
+    if code is None:
+        assert (frame["type"], frame["data"]["id"]) == ("welcome", hana["id"])
+    else:
+        assert (frame["type"], frame["data"]["code"]) == ("error", code)

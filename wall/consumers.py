@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 
@@ -287,7 +288,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         # Only renames that happen count (WALL_RENAME_RATE, per participant, in the shared store).
         async with throttled(scope="rename", subject=str(user.id), rate=configured_rate("WALL_RENAME_RATE")):
             renamed = await participant_rename(participant_id=user.id, username=command.username)
-        self.user = services.Claim(user.id, renamed.username, user.token, user.is_banned)
+        self.user = dataclasses.replace(user, username=renamed.username)  # the ban's details stay
         # Presence lists the new name to sockets that connect from now on.
         await socket_joined(self.writer, str(user.id), renamed.username)
 

@@ -102,7 +102,15 @@ def device_code_redeem(*, code: str) -> Claim:
                 raise invalid_code()
         token = secrets.token_urlsafe(32)
         DeviceToken.objects.create(participant=participant, token_hash=hash_token(token))
-    return Claim(participant.id, participant.username, token, participant.is_banned)
+    # A ban in force, as participant_by_token reads it: a timed ban that ended no longer counts.
+    return Claim(
+        participant.id,
+        participant.username,
+        token,
+        participant.ban_in_force,
+        participant.ban_reason,
+        participant.banned_until,
+    )
 
 
 def device_sign_out(*, token: str) -> None:
