@@ -116,17 +116,3 @@ def test_postgresql_connections_carry_the_lock_and_statement_timeouts(settings):
         cursor.execute("SHOW statement_timeout")
         statement_timeout = cursor.fetchone()[0]
     assert (lock_timeout, statement_timeout) == ("5s", "30s")
-
-
-@pytest.mark.parametrize(("setting", "interval"), [("0.0005", 0.0005), ("0.002", 0.002), ("0", 0.005)])
-def test_the_server_process_takes_its_gil_switch_interval_from_the_setting(setting, interval):
-    """wallsite/asgi.py applies WALL_SWITCH_INTERVAL (0 keeps Python's own 5 ms)."""
-    import os
-    import subprocess
-    import sys
-
-    code = "import sys, wallsite.asgi; print(sys.getswitchinterval())"
-    env = {**os.environ, "WALL_SWITCH_INTERVAL": setting, "DJANGO_DEBUG": "1"}
-    env.pop("DATABASE_URL", None)
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    assert float(output.stdout.strip()) == pytest.approx(interval)

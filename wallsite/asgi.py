@@ -1,7 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through the wall's consumer."""
 
 import os
-import sys
 
 from django.core.asgi import get_asgi_application
 
@@ -11,17 +10,11 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.conf import settings  # noqa: E402
 
 from wall.routing import websocket_urlpatterns  # noqa: E402
 from wallsite.daphne_support import apply_when_running_under_daphne  # noqa: E402
 
 apply_when_running_under_daphne()
-
-if settings.WALL_SWITCH_INTERVAL > 0:
-    # The database threads wait for the GIL after each query while the loop fans out; a shorter
-    # interval hands it over sooner (docs/decisions.md, "The post's road").
-    sys.setswitchinterval(settings.WALL_SWITCH_INTERVAL)
 
 application = ProtocolTypeRouter(
     {

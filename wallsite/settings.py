@@ -142,8 +142,6 @@ WALL_DB_THREADS = env_int("WALL_DB_THREADS", 10)
 # Seconds a socket that connects may reuse the last history read while no event came meanwhile
 # (wall/live/snapshots.py); 0 reads for every batch of connects.
 WALL_SNAPSHOT_REUSE = env_float("WALL_SNAPSHOT_REUSE", 2)
-# sys.setswitchinterval for the server process, in seconds (0: Python's own, 0.005); wallsite/asgi.py.
-WALL_SWITCH_INTERVAL = env_float("WALL_SWITCH_INTERVAL", 0)
 
 # Shared state: Redis when REDIS_URL is set, else this process only (the embedded default).
 REDIS_URL = env("REDIS_URL")
