@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import AsyncClient
 
-from wall.models import Participant, Post
+from wall.models import ModerationAction, Participant, Post, PostRevision
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -118,18 +118,39 @@ async def test_ticking_hidden_in_the_change_form_removes_the_post(sockets, moder
     reader = await sockets()
     post = await alice.post("from the form", "c-1")
     await reader.receive_next("message")
-    response = await moderator.post(f"/admin/wall/post/{post['id']}/change/", {"is_hidden": "on"})
+    response = await moderator.post(
+        f"/admin/wall/post/{post['id']}/change/", {"content": "from the form", "is_hidden": "on"}
+    )
     assert response.status_code == 302
     assert await reader.receive_next("message_deleted") == {"id": post["id"]}
     saved = await Post.objects.aget(pk=int(post["id"]))
     assert saved.is_hidden and saved.content == "from the form"
 
 
-async def test_the_change_form_cannot_edit_a_posts_text(sockets, moderator):
+async def test_a_moderator_edits_a_posts_text_in_the_change_form_at_any_time(sockets, moderator, settings):
+    """Issue 14, part 1: moderators edit any time (WALL_EDIT_WINDOW is the author's); the earlier
+    text is kept, every wall gets `message_edited`, and the audit trail records who did it."""
+    settings.WALL_EDIT_WINDOW = 0
+    alice, _ = await joined(sockets, "Alice")
+    reader = await sockets()
+    post = await alice.post("original", "c-1")
+    await reader.receive_next("message")
+    response = await moderator.post(f"/admin/wall/post/{post['id']}/change/", {"content": " rewritten "})
+    assert response.status_code == 302
+    edited = (await reader.receive_next("message_edited"))["message"]
+    assert (edited["id"], edited["content"]) == (post["id"], "rewritten") and edited["edited_at"]
+    assert [r.content async for r in PostRevision.objects.filter(post_id=int(post["id"]))] == ["original"]
+    assert await ModerationAction.objects.filter(action="edit", post_id=int(post["id"])).aexists()
+
+
+@pytest.mark.parametrize("content", ["", "   ", "x" * 2001], ids=["empty", "blank", "too long"])
+async def test_a_moderators_edit_follows_the_rules_of_a_posts_text(sockets, moderator, content):
     alice, _ = await joined(sockets, "Alice")
     post = await alice.post("original", "c-1")
-    await moderator.post(f"/admin/wall/post/{post['id']}/change/", {"content": "rewritten"})
+    response = await moderator.post(f"/admin/wall/post/{post['id']}/change/", {"content": content})
+    assert response.status_code == 200  # the form again, with the error
     assert (await Post.objects.aget(pk=int(post["id"]))).content == "original"
+    assert not await PostRevision.objects.aexists()
 
 
 async def test_the_ban_action_closes_the_users_sockets(sockets, moderator):

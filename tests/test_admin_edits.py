@@ -74,7 +74,9 @@ async def test_the_list_filters_edited_and_author_deleted_posts(
 
 
 async def test_hiding_from_the_form_still_works_on_an_edited_post(moderator: Moderator, posts):
-    response = await moderator.post(f"/admin/wall/post/{posts['edited'].pk}/change/", {"is_hidden": "on"})
+    response = await moderator.post(
+        f"/admin/wall/post/{posts['edited'].pk}/change/", {"content": "final text", "is_hidden": "on"}
+    )
     assert response.status_code == 302
     saved = await Post.objects.aget(pk=posts["edited"].pk)
     assert saved.is_hidden and saved.content == "final text" and not saved.deleted_by_author

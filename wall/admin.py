@@ -18,6 +18,7 @@ from django.utils.text import Truncator
 from . import moderation, services
 from .errors import WallError
 from .models import (
+    Image,
     ModerationAction,
     NameReservation,
     Participant,
@@ -75,6 +76,24 @@ def approve_posts(modeladmin: PostAdmin, request: HttpRequest, queryset: QuerySe
     modeladmin.message_user(request, f"Approved {_plural(len(approved), 'post')}.", messages.SUCCESS)
 
 
+class PostForm(forms.ModelForm):
+    """A moderator may change a post's text at any time (issue 14): the rules of a post's text
+    apply (wall.services.clean_content), and wall.moderation.post_edit saves it."""
+
+    class Meta:
+        model = Post
+        fields = ["content", "is_hidden"]
+
+    def clean_content(self) -> str:
+        try:
+            content = services.clean_content(self.cleaned_data["content"])
+        except WallError as error:
+            raise forms.ValidationError(error.message) from None
+        if not content and not Image.objects.filter(post_id=self.instance.pk).exists():
+            raise forms.ValidationError("A post needs some text or an image.")
+        return content
+
+
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
     list_display = [
@@ -92,7 +111,8 @@ class PostAdmin(admin.ModelAdmin):
     search_fields = ["content", "author__username"]
     date_hierarchy = "created_at"
     list_select_related = ["author", "image"]
-    # Only visibility can change here, and only through wall.moderation (save_model).
+    # Only the text and visibility change here, and only through wall.moderation (save_model).
+    form = PostForm
     fields = [
         "author_link",
         "created_at",
@@ -111,7 +131,6 @@ class PostAdmin(admin.ModelAdmin):
         "author_link",
         "created_at",
         "edited_at",
-        "content",
         "revisions",
         "thumbnail",
         "reply_to",
@@ -175,6 +194,8 @@ class PostAdmin(admin.ModelAdmin):
         return False  # Posts come from the wall, where they are validated and broadcast.
 
     def save_model(self, request: HttpRequest, obj: Post, form: ModelForm, change: bool) -> None:
+        if change and "content" in form.changed_data:
+            moderation.post_edit(post_id=obj.pk, content=obj.content, by=_by(request))
         if change and "is_hidden" in form.changed_data:
             if obj.is_hidden:
                 moderation.post_hide(post_ids=[obj.pk], by=_by(request))

@@ -274,6 +274,7 @@ class ModerationAction(models.Model):
     ACTIONS = [
         ("hide", "hide"),
         ("unhide", "unhide"),
+        ("edit", "edit post"),
         ("dismiss", "dismiss reports"),
         ("approve", "approve held post"),
         ("trust", "trust"),

@@ -26,6 +26,8 @@ from . import errors, protocol, selectors
 from .errors import WallError
 from .live.bridge import MODERATORS, OTHERS, broadcast_on_commit
 from .models import Image, ModerationAction, Participant, Post, Report
+from .services.edits import post_revise
+from .services.posts import clean_content
 from .services.reactions import reactions_recount
 
 REMOVED = WallError("invalid_token", "A moderator removed this name; choose a name again.")
@@ -101,6 +103,23 @@ def reports_changed() -> None:
     """After commit, moderators' sockets get the count of posts with open reports (`reports`);
     called when it may have changed (a report, a decision on a reported post)."""
     broadcast_on_commit([protocol.reports_event(selectors.open_report_count())], audience=MODERATORS)
+
+
+def post_edit(*, post_id: int, content: str, by: Actor = ADMIN) -> bool:
+    """A moderator replaces a post's text, at any time (issue 14, part 1; the author's own `edit`
+    has WALL_EDIT_WINDOW): the earlier text is kept as a PostRevision, the audit trail records it,
+    and a visible post reaches every wall as `message_edited`. Raises too_long, or empty for a post
+    without an image, as a new post would; False when the post is gone or the text unchanged."""
+    content = clean_content(content)
+    with transaction.atomic():
+        post = Post.objects.select_for_update().select_related("author").filter(pk=post_id).first()
+        if post is None or content == post.content:
+            return False
+        if not content and not Image.objects.filter(post_id=post.pk).exists():
+            raise WallError("empty", "A post needs some text or an image.")
+        post_revise(post, content)
+        _record(by, "edit", post=post)
+    return True
 
 
 def post_hide(

@@ -61,14 +61,24 @@ def post_edit(*, author_id: int, post_id: int, content: str) -> PostResult:
             return PostResult(payload, created=False)
         if not has_image:
             refuse_repeated_text(author_id=author_id, content=content)
-        written_at = post.edited_at or post.created_at
-        PostRevision.objects.create(post=post, content=post.content, written_at=written_at)
-        post.content, post.edited_at = content, now
-        post.full_clean(exclude=["author", "reply_to"], validate_constraints=False)
-        post.save(update_fields=["content", "edited_at"])
-        [payload] = selectors.post_payloads(post_ids=[post.pk])
-        broadcast_on_commit([protocol.message_edited_event(payload)])
+        payload = post_revise(post, content)
     return PostResult(payload, created=True)
+
+
+def post_revise(post: Post, content: str) -> dict:
+    """Give a locked post (in the caller's transaction) the new text `content`, already checked:
+    the text it replaces is kept as a PostRevision, `edited_at` is now, and a visible post goes to
+    every wall as `message_edited` after commit. For its author's `edit` and a moderator's edit in
+    the admin (wall.moderation.post_edit). Returns the post's payload."""
+    written_at = post.edited_at or post.created_at
+    PostRevision.objects.create(post=post, content=post.content, written_at=written_at)
+    post.content, post.edited_at = content, timezone.now()
+    post.full_clean(exclude=["author", "reply_to"], validate_constraints=False)
+    post.save(update_fields=["content", "edited_at"])
+    [payload] = selectors.post_payloads(post_ids=[post.pk])
+    if not post.is_hidden:
+        broadcast_on_commit([protocol.message_edited_event(payload)])
+    return payload
 
 
 def post_delete_own(*, author_id: int, post_id: int) -> None:
