@@ -102,15 +102,7 @@ def device_code_redeem(*, code: str) -> Claim:
                 raise invalid_code()
         token = secrets.token_urlsafe(32)
         DeviceToken.objects.create(participant=participant, token_hash=hash_token(token))
-    # A ban in force, as participant_by_token reads it: a timed ban that ended no longer counts.
-    return Claim(
-        participant.id,
-        participant.username,
-        token,
-        participant.ban_in_force,
-        participant.ban_reason,
-        participant.banned_until,
-    )
+    return Claim.of(participant, token)  # its ban as participant_by_token reads it
 
 
 def device_sign_out(*, token: str) -> None:

@@ -80,6 +80,19 @@ class Claim:
     ban_reason: str = ""
     banned_until: datetime | None = None
 
+    @classmethod
+    def of(cls, participant: Participant, token: str) -> Claim:
+        """The claim `token` makes on `participant`, with its ban as it stands now: a timed ban that
+        ended no longer counts (Participant.ban_in_force)."""
+        return cls(
+            participant.id,
+            participant.username,
+            token,
+            participant.ban_in_force,
+            participant.ban_reason,
+            participant.banned_until,
+        )
+
     def refuse_if_banned(self) -> None:
         """Raise banned for a participant a moderator banned (the rule: wall.errors.banned)."""
         if self.is_banned:
@@ -211,14 +224,7 @@ def participant_by_token(*, token: str) -> Claim:
         participant = Participant.objects.filter(device_tokens__token_hash=token_hash).first()
     if participant is None:
         raise errors.no_such_token()
-    return Claim(
-        participant.id,
-        participant.username,
-        token,
-        participant.ban_in_force,
-        participant.ban_reason,
-        participant.banned_until,
-    )
+    return Claim.of(participant, token)
 
 
 def participant_touch(*, participant_id: int) -> None:
