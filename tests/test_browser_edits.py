@@ -160,7 +160,7 @@ def test_only_the_authors_posts_offer_edit_and_delete(alice: Page, bob: Page) ->
     bob.mouse.move(1, 1)
     posts(bob, "alice's own").hover()
     bar = posts(bob, "alice's own").locator(".post-actions")
-    expect(bar.get_by_role("button")).to_have_text(["React", "Reply", "Copy link"])
+    expect(bar.get_by_role("button")).to_have_text(["React", "Reply", "Report", "Copy link"])
     alice.mouse.move(1, 1)
     posts(alice, "alice's own").hover()
     expect(posts(alice, "alice's own").locator(".post-actions").get_by_role("button")).to_have_text(
@@ -216,7 +216,10 @@ def test_the_action_bar_works_with_the_keyboard_alone(alice: Page, bob: Page) ->
     reply = bar.get_by_role("button", name="Reply")
     expect(reply).to_be_focused()
     bob.keyboard.press("ArrowRight")
+    expect(bar.get_by_role("button", name="Report")).to_be_focused()  # someone else's post
+    bob.keyboard.press("ArrowRight")
     expect(posts(bob, "keyboard please").get_by_role("button", name="Copy link")).to_be_focused()
+    bob.keyboard.press("ArrowLeft")
     bob.keyboard.press("ArrowLeft")
     bob.keyboard.press("Enter")
     draft = bob.get_by_label("Your post", exact=True)

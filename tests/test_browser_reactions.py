@@ -46,6 +46,7 @@ def chip(page: Page, text: str, emoji: str):
 
 def open_picker(page: Page, text: str) -> None:
     """The action bar's React (a post without reactions shows no row of its own)."""
+    page.mouse.move(1, 1)  # a still pointer brings no bar (actions.js): move, as a hand would
     posts(page, text).hover()
     posts(page, text).locator(".post-actions").get_by_role("button", name="React").click()
 

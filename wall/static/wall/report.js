@@ -1,5 +1,5 @@
-// Readers report posts: a "Report" button on others' posts once joined, a short dialog (spam, abuse,
-// other, and a note), and "Reported" once the server recorded it.
+// Readers report posts: "Report" in the action bar of others' posts once joined, a short dialog (spam,
+// abuse, other, and a note), and "Reported" on the post once the server recorded it.
 
 import { el } from "./render.js";
 
@@ -17,21 +17,23 @@ export class ReportButtons {
     ui.form.addEventListener("submit", (event) => this.onSubmit(event));
   }
 
-  /** Add a Report button to every post of someone else's (after joining, and as posts arrive). */
+  /** Mark the posts this page has reported ("Reported"), as they arrive. The Report action itself is
+   * an entry of the post action bar (wall.js, actions.js). */
   decorateAll() {
-    if (!this.canReport()) return;
-    for (const item of this.ui.posts.querySelectorAll(".post[data-id]:not(.is-mine):not(.has-report)")) {
-      item.classList.add("has-report");
-      const foot = el("div", "report-tools");
-      if (this.reported.has(item.dataset.id)) foot.append(el("span", "report-done", "Reported"));
-      else {
-        const button = el("button", "link-button report-action", "Report");
-        button.type = "button";
-        button.addEventListener("click", () => this.ask(item));
-        foot.append(button);
-      }
-      item.querySelector(".post-body")?.append(foot);
-    }
+    for (const id of this.reported) this.mark(id);
+  }
+
+  /** Whether this page may report `post` now: someone else's, after joining, not reported yet. */
+  mayReport(post, mine) {
+    return !mine && this.canReport() && !this.reported.has(post.id);
+  }
+
+  mark(id) {
+    const body = document.getElementById(`post-${id}`)?.querySelector(".post-body");
+    if (!body || body.querySelector(".report-tools")) return;
+    const foot = el("div", "report-tools");
+    foot.append(el("span", "report-done", "Reported"));
+    body.append(foot);
   }
 
   ask(item) {
@@ -55,7 +57,6 @@ export class ReportButtons {
   done(id) {
     if (typeof id !== "string") return;
     this.reported.add(id);
-    const tools = document.getElementById(`post-${id}`)?.querySelector(".report-tools");
-    tools?.replaceChildren(el("span", "report-done", "Reported"));
+    this.mark(id);
   }
 }

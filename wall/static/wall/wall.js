@@ -554,6 +554,15 @@ addPostAction({
   run: ({ post }) => socket.send("delete", { id: post.id }) || toasts.show("Not connected: try again when the wall is back."),
 });
 addPostAction({
+  id: "report",
+  label: "Report",
+  shows: ({ post, mine }) => reportButtons.mayReport(post, mine) && !membership.banned,
+  run: ({ post }) => {
+    const item = document.getElementById(`post-${post.id}`);
+    if (item) reportButtons.ask(item);
+  },
+});
+addPostAction({
   id: "copy-link",
   label: "Copy link",
   run: ({ post }) => copyLink(post.id),
