@@ -18,7 +18,7 @@ from .dashboard import watchers
 from .db import database_sync_to_async
 from .errors import WallError
 from .live import connections
-from .live.bridge import broadcast
+from .live.bridge import broadcast, publisher
 from .live.member import group_member
 from .live.process import socket_closed, socket_joined, socket_opened
 from .live.snapshots import connect_snapshot
@@ -230,15 +230,22 @@ class WallConsumer(AsyncWebsocketConsumer):
             hit.counts = result.created
         if result.held:
             # Waiting for a moderator: its author's sockets are told (directly, for a resend).
-            if not result.created or not group_member().live:
+            if not result.created or not await self._group_brings_it():
                 await self._send_frame(protocol.message_held_event(result.post))
         elif result.hidden:
             # A resend of a post a moderator hid meanwhile: the page drops its pending copy.
             await self._send_frame(protocol.message_deleted_event(result.post["id"]))
-        elif not result.created or not group_member().live:
+        elif not result.created or not await self._group_brings_it():
             # A resend of a post already saved, or a group that may not bring it back: confirm it
             # to this socket directly (others get it when they resume).
             await self._send_frame(protocol.message_event(result.post))
+
+    async def _group_brings_it(self) -> bool:
+        """Whether the group brings this socket the event its write just committed: once the loop's
+        publisher has tried to send it (wall.live.bridge), the process is still live (a send that
+        failed, Redis down, makes it not)."""
+        await publisher().drained()
+        return group_member().live
 
     async def _on_edit(self, command: protocol.Edit) -> None:
         user = self._require_join()
@@ -248,13 +255,13 @@ class WallConsumer(AsyncWebsocketConsumer):
         ) as hit:
             result = await post_edit(author_id=user.id, post_id=command.post_id, content=command.content)
             hit.counts = result.created
-        if not result.created or not group_member().live:
+        if not result.created or not await self._group_brings_it():
             await self._send_frame(protocol.message_edited_event(result.post))
 
     async def _on_delete(self, command: protocol.Delete) -> None:
         user = self._require_join()
         await post_delete_own(author_id=user.id, post_id=command.post_id)
-        if not group_member().live:
+        if not await self._group_brings_it():
             await self._send_frame(protocol.message_deleted_event(command.post_id))
 
     async def _on_typing(self, command: protocol.Typing) -> None:
