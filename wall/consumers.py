@@ -95,7 +95,7 @@ class WallConsumer(AsyncWebsocketConsumer):
         await self._send_text(snapshot.messages_text)
         await self._send_text(snapshot.users_text)
         if self._session_key() is not None:
-            # A staff member's session (AuthMiddlewareStack): moderators get their tools and the
+            # A session cookie (a logged-in admin's, perhaps): moderators get their tools and the
             # events for moderators only, decided before any live event goes out.
             view = await moderator_view(session_key=self._session_key())
             if view is not None:
@@ -368,11 +368,9 @@ class WallConsumer(AsyncWebsocketConsumer):
     # --- helpers -------------------------------------------------------------------------------
 
     def _session_key(self) -> str | None:
-        """The Django session of a logged-in user (AuthMiddlewareStack), or None."""
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            return None
-        return self.scope["session"].session_key
+        """The Django session cookie sent with the handshake (CookieMiddleware), or None; only
+        wall.moderation.page_moderator decides whether it is a moderator's."""
+        return self.scope["cookies"].get(settings.SESSION_COOKIE_NAME) or None
 
     def _require_join(self) -> services.Claim:
         if self.user is None:

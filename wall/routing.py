@@ -1,6 +1,7 @@
 """WebSocket routes: the wall, the admin dashboard, and a plain refusal for every other path."""
 
 from channels.auth import AuthMiddlewareStack
+from channels.sessions import CookieMiddleware
 from django.urls import re_path
 
 from .consumers import DashboardConsumer, WallConsumer
@@ -18,8 +19,10 @@ async def no_such_socket(scope: dict, receive, send) -> None:
 
 websocket_urlpatterns = [
     # Without the trailing slash too: a hand-written client's natural spelling.
-    # The Django session says whether the socket is a moderator's (wall.moderation.page_moderator).
-    re_path(r"^ws/wall/?$", AuthMiddlewareStack(WallConsumer.as_asgi())),
+    # The session cookie says whether the socket is a moderator's: wall.moderation.page_moderator
+    # loads it when asked. Not AuthMiddlewareStack: its user lookup is a database-thread trip on
+    # every connect, and its session wrapper runs on every frame sent (docs/decisions.md).
+    re_path(r"^ws/wall/?$", CookieMiddleware(WallConsumer.as_asgi())),
     # Staff only: the Django session says who is connecting (the admin's login).
     re_path(r"^ws/admin/dashboard/$", AuthMiddlewareStack(DashboardConsumer.as_asgi())),
     re_path(r"", no_such_socket),
