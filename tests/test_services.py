@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from wall import services
+from wall import selectors, services
 from wall.errors import WallError
 from wall.models import Image, Participant, Post
 
@@ -162,3 +162,27 @@ def test_the_ban_reads_the_same_wherever_it_is_checked(alice):
             check()
         messages.add(refused.value.message)
     assert messages == {"A moderator banned this name from the wall."}
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["text", "reply", "mention", "image", "image only", "reply, mention and image"],
+)
+def test_a_new_post_is_sent_as_it_reads_back_from_the_database(alice, shape):
+    """post_create builds the new post's payload from what it holds (new_post_payload) instead of
+    reading it back: it must be exactly what every later read gives (history, resume, edits)."""
+    bob = services.participant_claim(username="Bob")
+    original = services.post_create(author_id=bob.id, content="first line\nsecond line").post
+    post = {"author_id": alice.id, "content": "hello"}
+    if "reply" in shape:
+        post["reply_to"] = int(original["id"])
+    if "mention" in shape:
+        post["content"] = "hi @bob and @nobody"
+    if "image" in shape:
+        post["image_id"] = str(make_image(alice, file="uploads/a.png", thumbnail="thumbnails/a.png").pk)
+    if shape == "image only":
+        post["content"] = ""
+    sent = services.post_create(**post).post
+    assert sent == selectors.post_payloads(post_ids=[int(sent["id"])])[0]
+    assert bool(sent["reply_to"]) == ("reply" in shape) and bool(sent["image"]) == ("image" in shape)
+    assert sent["mentions"] == (["Bob"] if "mention" in shape else [])

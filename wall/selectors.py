@@ -15,7 +15,7 @@ from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
 from . import names, protocol
-from .models import Participant, Post, Reaction
+from .models import Image, Participant, Post, Reaction
 
 
 @dataclass(frozen=True)
@@ -58,13 +58,22 @@ def reply_payload(post: Post) -> dict[str, str | None] | None:
     return protocol.reply_ref(original.id, original.author.username, excerpt(original.content))
 
 
+_READ = object()  # post_payload's image: the one `_with_payload` read with the post
+
+
 def post_payload(
-    post: Post, reactions: dict[str, Any] | None = None, names: dict[str, str] | None = None
+    post: Post,
+    reactions: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+    *,
+    image: Image | object | None = _READ,
 ) -> dict[str, Any]:
     """The wire shape of a post read through `_with_payload` (no further query); `reactions` is its
     summary from `reaction_summaries` (none: an empty one), `names` the participants' names by their
-    lower case, from `mentioned_names` (none: no mentions)."""
-    image = getattr(post, "image", None)  # The reverse one-to-one raises (an AttributeError) when absent.
+    lower case, from `mentioned_names` (none: no mentions); `image` when the post was not read
+    (new_post_payload)."""
+    if image is _READ:
+        image = getattr(post, "image", None)  # The reverse one-to-one raises (an AttributeError) when absent.
     return protocol.post_payload(
         post_id=post.id,
         author=post.author.username,
@@ -149,6 +158,18 @@ def reactions_items(*, post_ids: Iterable[int]) -> list[dict[str, Any]]:
     posts = list(Post.objects.filter(pk__in=list(post_ids), is_hidden=False).only("id", "reactions_rev"))
     summaries = reaction_summaries(posts=posts)
     return [protocol.reactions_item(post_id, summaries[post_id]) for post_id in sorted(summaries)]
+
+
+def new_post_payload(
+    post: Post, *, author: Participant, original: Post | None, image: Image | None
+) -> dict[str, Any]:
+    """The payload of a post just saved, from what its saving already holds instead of reading it
+    back: its author (with the name), the visible original it replies to (with its author) or None,
+    and its image or None. Only the names it mentions are read (a new post has no reactions). The
+    same shape as post_payloads gives (tests/test_selectors.py holds them equal)."""
+    post.author = author
+    post.reply_to = original
+    return post_payload(post, None, mentioned_names(contents=[post.content]), image=image)
 
 
 def post_payloads(*, post_ids: Iterable[int]) -> list[dict[str, Any]]:

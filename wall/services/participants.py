@@ -232,17 +232,19 @@ def participant_touch(*, participant_id: int) -> None:
     Participant.objects.filter(pk=participant_id).update(last_seen_at=timezone.now())
 
 
-def participant_lock(*, participant_id: int) -> None:
-    """Lock the participant's row until the transaction ends, to write as it: raises invalid_token
-    when it was deleted, banned when it is banned. Its posts and uploads are decided one at a time
-    (SQLite's IMMEDIATE transactions serialize writers anyway)."""
+def participant_lock(*, participant_id: int) -> Participant:
+    """Lock the participant's row until the transaction ends, to write as it, and return it (its
+    name and ban fields): raises invalid_token when it was deleted, banned when it is banned. Its
+    posts and uploads are decided one at a time (SQLite's IMMEDIATE transactions serialize writers
+    anyway)."""
     participant = (
         Participant.objects.select_for_update()
         .filter(pk=participant_id)
-        .only("is_banned", "banned_until", "ban_reason")
+        .only("username", "is_banned", "banned_until", "ban_reason")
         .first()
     )
     if participant is None:
         raise errors.name_removed()
     if participant.ban_in_force:
         raise errors.banned(participant.ban_reason, participant.banned_until)
+    return participant

@@ -99,15 +99,14 @@ def post_create(
     post.full_clean(exclude=["author", "reply_to"], validate_constraints=False)
     try:
         with transaction.atomic():
-            participant_lock(participant_id=author_id)
+            author = participant_lock(participant_id=author_id)
             rate = configured_rate("WALL_DUPLICATE_RATE") if image_id is None else None
             resent, repeats = _earlier_posts(
                 author_id=author_id, client_id=client_id, content=content, rate=rate
             )
             if resent:
                 return _already_sent(author_id, client_id)
-            if reply_to is not None and not Post.objects.filter(pk=reply_to, is_hidden=False).exists():
-                raise errors.no_such_post(reply_to)
+            original = None if reply_to is None else _visible_original(reply_to)
             if rate is not None:
                 _refuse_repeated_text(repeats, rate)
             image = None if image_id is None else _image_to_post(author_id=author_id, image_id=int(image_id))
@@ -117,7 +116,7 @@ def post_create(
             if image is not None:
                 image.post = post
                 image.save(update_fields=["post"])
-            [payload] = selectors.post_payloads(post_ids=[post.pk])
+            payload = selectors.new_post_payload(post, author=author, original=original, image=image)
             if held:
                 moderation.held_on_commit(payload, author_id=author_id)
             else:
@@ -153,6 +152,14 @@ def _earlier_posts(
         .aggregate(**{name: Count("pk", filter=condition) for name, condition in wanted.items()})
     )
     return counts.get("resent", 0) > 0, counts.get("repeats")
+
+
+def _visible_original(post_id: int) -> Post:
+    """The visible post a reply answers, with its author (for the quote); else no_such_post."""
+    original = Post.objects.select_related("author").filter(pk=post_id, is_hidden=False).first()
+    if original is None:
+        raise errors.no_such_post(post_id)
+    return original
 
 
 def _already_sent(author_id: int, client_id: str) -> PostResult | None:
