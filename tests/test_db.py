@@ -6,10 +6,11 @@ import asyncio
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, connections
 
 from wall import db
 from wall.errors import WallError
@@ -116,3 +117,43 @@ def test_postgresql_connections_carry_the_lock_and_statement_timeouts(settings):
         cursor.execute("SHOW statement_timeout")
         statement_timeout = cursor.fetchone()[0]
     assert (lock_timeout, statement_timeout) == ("5s", "30s")
+
+
+async def test_a_busy_database_thread_pings_its_persistent_connection_at_most_every_hygiene_interval(
+    monkeypatch,
+):
+    """With CONN_HEALTH_CHECKS Django pings (`SELECT 1`, a round trip) before the first query after
+    each `close_old_connections`; Channels runs that around every call. Here a persistent connection
+    that served a call without error less than db.HYGIENE_EVERY seconds ago is used without one."""
+    postgresql_only()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hygiene-test")
+    monkeypatch.setattr(db, "_pool", pool)
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+    monkeypatch.setattr(db, "HYGIENE_EVERY", 60)
+    pings = []
+    wrapper_class = type(connections["default"])
+    usable = wrapper_class.is_usable
+    monkeypatch.setattr(wrapper_class, "is_usable", lambda wrapper: pings.append(1) or usable(wrapper))
+
+    @db.database_sync_to_async
+    def count(refuse: bool = False) -> int:
+        found = Post.objects.count()
+        if refuse:
+            raise WallError("bad_request", "refused after a query")
+        return found
+
+    async def calls(n: int) -> int:
+        for _ in range(n):
+            await count()
+        return len(pings)
+
+    try:
+        assert await calls(10) == 0  # a fresh connection, then trusted
+        with pytest.raises(WallError):
+            await count(refuse=True)
+        assert await calls(5) == 1  # a call that raised: hygiene, and one ping before the next query
+        monkeypatch.setattr(db, "HYGIENE_EVERY", 0)
+        assert await calls(5) == 6  # Channels' rule: every call
+    finally:
+        await db.database_sync_to_async(lambda: connection.close())()  # the test database is dropped later
+        pool.shutdown()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
@@ -62,13 +64,26 @@ def _one_writer() -> bool:
     return connections["default"].vendor == "sqlite"  # also under django-prometheus' wrapper
 
 
+# How long a persistent connection that served a call without error is trusted without Django's
+# connection hygiene, in seconds (docs/decisions.md, "Database connection hygiene").
+HYGIENE_EVERY = 1.0
+
+
 def _call(loop: asyncio.AbstractEventLoop, func: Callable[..., R], /, *args: object, **kwargs: object) -> R:
-    """Run in a database thread for a coroutine on `loop`, with Channels' connection hygiene: stale
-    or broken connections of this thread are closed before and after (CONN_MAX_AGE holds per thread)."""
+    """Run in a database thread for a coroutine on `loop`, with Channels' connection hygiene
+    (`close_old_connections`: broken or expired connections of this thread are closed, and with
+    CONN_HEALTH_CHECKS the next query first pings with `SELECT 1`). Channels runs it before and after
+    every call; here it runs before a call when this thread's last hygiene is HYGIENE_EVERY seconds
+    old, and after every call that raised or when connections do not persist (CONN_MAX_AGE = 0)."""
     _calling.loop = loop
-    close_old_connections()
+    if time.monotonic() - getattr(_calling, "hygiene_at", -math.inf) >= HYGIENE_EVERY:
+        close_old_connections()
+        _calling.hygiene_at = time.monotonic()
+    failed = True
     try:
-        return func(*args, **kwargs)
+        result = func(*args, **kwargs)
+        failed = False
+        return result
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", None) not in TIMEOUT_SQLSTATES:
             raise
@@ -77,7 +92,9 @@ def _call(loop: asyncio.AbstractEventLoop, func: Callable[..., R], /, *args: obj
         raise DatabaseTimeout() from error
     finally:
         _calling.loop = None
-        close_old_connections()
+        if failed or connections["default"].settings_dict["CONN_MAX_AGE"] == 0:
+            close_old_connections()
+            _calling.hygiene_at = -math.inf  # and again before the next call
 
 
 def database_sync_to_async(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
