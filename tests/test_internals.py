@@ -17,6 +17,7 @@ import pytest
 from asgiref.sync import SyncToAsync
 from channels.consumer import AsyncConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.utils import await_many_dispatch
 
 from wall.consumers import WallConsumer
 from wall.live.writer import start_eagerly
@@ -53,6 +54,18 @@ def test_channels_websocket_disconnect_only_adds_groups_and_the_connection_hop()
         ["disconnect", "get", "StopConsumer"]
     )
     assert not WallConsumer.groups
+
+
+def test_channels_consumer_call_only_adds_a_channel_and_many_sources_the_wall_does_not_have():
+    """WallConsumer.__call__ copies AsyncConsumer.__call__ for no channel layer, with a plain receive
+    loop in place of `await_many_dispatch([receive], self.dispatch)`, which also dispatches one
+    message at a time and stops on StopConsumer."""
+    assert sorted(calls_in(AsyncConsumer.__call__)) == sorted(
+        ["get_channel_layer", "new_channel", "partial", "async_to_sync"] + ["await_many_dispatch"] * 2
+    )
+    source = textwrap.dedent(inspect.getsource(await_many_dispatch))
+    assert "await dispatch(result)" in source and "asyncio.ensure_future" in source
+    assert sorted(calls_in(WallConsumer.__call__)) == sorted(["dispatch", "receive"])
 
 
 def test_channels_keeps_the_raw_asgi_send_as_base_send():
