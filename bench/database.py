@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from bench.servers import ROOT
+from wall.names import skeleton
 
 
 def _admin_url(database_url: str) -> tuple[str, str]:
@@ -100,15 +101,21 @@ def fill_history(database_url: str, total: int) -> float:
                 "SELECT id FROM wall_participant WHERE username = 'bench-history'"
             ).fetchone()
             if author is None:
+                # Every NOT NULL column the model has (Django's defaults are not the database's).
                 author = conn.execute(
-                    "INSERT INTO wall_participant (username, token_hash, created_at, is_banned)"
-                    " VALUES ('bench-history', md5(random()::text) || md5(random()::text), now(), false)"
-                    " RETURNING id"
+                    "INSERT INTO wall_participant (username, username_skeleton, token_hash, created_at,"
+                    " is_banned, ban_reason, is_trusted)"
+                    " VALUES ('bench-history', %(skeleton)s, md5(random()::text) || md5(random()::text),"
+                    " now(), false, '', false)"
+                    " RETURNING id",
+                    {"skeleton": skeleton("bench-history")},
                 ).fetchone()
             conn.execute(
-                "INSERT INTO wall_post (author_id, content, created_at, client_id, is_hidden)"
+                "INSERT INTO wall_post (author_id, content, created_at, client_id, is_hidden, is_held,"
+                " deleted_by_author, hidden_by, hidden_reason, reactions_rev)"
                 " SELECT %(author)s, 'history post ' || g || ' ' || repeat('x', 80),"
-                "        now() - make_interval(secs => (%(last)s::bigint - g) / 1000.0), NULL, g %% 100 = 0"
+                "        now() - make_interval(secs => (%(last)s::bigint - g) / 1000.0), NULL, g %% 100 = 0,"
+                "        false, false, '', '', 0"
                 " FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g",
                 {"author": author[0], "first": top + 1, "last": top + total - count},
             )
