@@ -142,6 +142,12 @@ WALL_DB_THREADS = env_int("WALL_DB_THREADS", 10)
 # Seconds a socket that connects may reuse the last history read while no event came meanwhile
 # (wall/live/snapshots.py); 0 reads for every batch of connects.
 WALL_SNAPSHOT_REUSE = env_float("WALL_SNAPSHOT_REUSE", 2)
+# Allocations between collections of the youngest generation (Python's default is 700); with
+# gc.freeze() after start-up (wallsite/asgi.py, docs/decisions.md). At least 1: 0 would turn the
+# collector off.
+WALL_GC_THRESHOLD = env_int("WALL_GC_THRESHOLD", 10_000)
+if WALL_GC_THRESHOLD < 1:
+    raise ImproperlyConfigured(f"WALL_GC_THRESHOLD must be at least 1, got {WALL_GC_THRESHOLD}")
 
 # Shared state: Redis when REDIS_URL is set, else this process only (the embedded default).
 REDIS_URL = env("REDIS_URL")
