@@ -14,7 +14,6 @@ from django.db import DatabaseError
 from redis.exceptions import RedisError
 
 from . import metrics, moderation, protocol, reports, selectors, services
-from .dashboard import watchers
 from .db import database_sync_to_async
 from .errors import WallError
 from .live import connections
@@ -408,29 +407,3 @@ class WallConsumer(AsyncWebsocketConsumer):
     async def _send_error(self, error: WallError, client_id: str | None = None) -> None:
         metrics.refused(error.code)
         await self._send_frame(protocol.error_event(error, client_id))
-
-
-class DashboardConsumer(AsyncWebsocketConsumer):
-    """The admin dashboard's socket: staff only (the Django session, never the client's word), fed
-    by wall.dashboard; anything it sends is ignored."""
-
-    channel_layer_alias = None  # as WallConsumer: no channel of its own
-    writer: SocketWriter | None = None
-
-    async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not (user.is_active and user.is_staff):
-            await self.close()  # before accept: the handshake is refused with 403
-            return
-        await self.accept()
-        self.writer = SocketWriter(uuid.uuid4().hex, self.base_send, self._close_with)
-        self.writer.go_live(frozenset())
-        watchers().add(self.writer)
-
-    async def disconnect(self, code: int) -> None:
-        if self.writer is not None:
-            self.writer.stop()
-            watchers().discard(self.writer)
-
-    async def _close_with(self, code: int) -> None:
-        await self.close(code=code)

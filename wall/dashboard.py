@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from redis.exceptions import RedisError
 
@@ -91,3 +93,29 @@ class Watchers:
 
 
 watchers = per_loop(Watchers)
+
+
+class DashboardConsumer(AsyncWebsocketConsumer):
+    """The admin dashboard's socket: staff only (the Django session, never the client's word), fed
+    by the feed above; anything it sends is ignored."""
+
+    channel_layer_alias = None  # as WallConsumer: no channel of its own
+    writer: SocketWriter | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not (user.is_active and user.is_staff):
+            await self.close()  # before accept: the handshake is refused with 403
+            return
+        await self.accept()
+        self.writer = SocketWriter(uuid.uuid4().hex, self.base_send, self._close_with)
+        self.writer.go_live(frozenset())
+        watchers().add(self.writer)
+
+    async def disconnect(self, code: int) -> None:
+        if self.writer is not None:
+            self.writer.stop()
+            watchers().discard(self.writer)
+
+    async def _close_with(self, code: int) -> None:
+        await self.close(code=code)

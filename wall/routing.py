@@ -4,7 +4,8 @@ from channels.auth import AuthMiddlewareStack
 from channels.sessions import CookieMiddleware
 from django.urls import re_path
 
-from .consumers import DashboardConsumer, WallConsumer
+from .consumers import WallConsumer
+from .dashboard import DashboardConsumer
 
 
 async def no_such_socket(scope: dict, receive, send) -> None:
