@@ -166,7 +166,7 @@ def new_post_payload(
     """The payload of a post just saved, from what its saving already holds instead of reading it
     back: its author (with the name), the visible original it replies to (with its author) or None,
     and its image or None. Only the names it mentions are read (a new post has no reactions). The
-    same shape as post_payloads gives (tests/test_selectors.py holds them equal)."""
+    same shape as post_payloads gives (tests/test_services.py holds them equal)."""
     post.author = author
     post.reply_to = original
     return post_payload(post, None, mentioned_names(contents=[post.content]), image=image)
