@@ -21,8 +21,9 @@ from bench.fanout import scenario_fanout
 from bench.history import scenario_history
 from bench.lock import scenario_lock
 from bench.options import SCENARIOS, make_plan, parse
+from bench.pairs import scenario_pairs
 from bench.processes import Infra
-from bench.servers import ROOT, ServerSpec, servers_here
+from bench.servers import REF_B, ROOT, ServerSpec, servers_here
 from bench.storm import scenario_storm
 from bench.twoprocs import scenario_two
 
@@ -109,6 +110,11 @@ async def run_all(ctx: Context, chosen: list[ServerSpec], wanted: list[str]) -> 
             say(f"{' + '.join(n for n in ('fanout', 'overload') if n in wanted)}: {spec.label}")
             run = lambda spec=spec: scenario_fanout(ctx, spec, sweep=sweep, overload=overload)  # noqa: E731
             await guarded(ctx, "fanout", spec, run)
+    production = next((s for s in chosen if s.role == "wall" and s.recommended), None)
+    raw = next((s for s in chosen if s.role == REF_B), None)
+    if "pairs" in wanted and production and raw:
+        say(f"pairs: {ctx.plan.pairs} of ({production.label}, {raw.label}), interleaved")
+        await guarded(ctx, "pairs", production, lambda: scenario_pairs(ctx, production, raw))
     if "soak" in wanted:
         say(f"soak: {ctx.plan.soak_sockets} idle sockets on each server, {ctx.plan.soak_s:.0f} s")
         await scenario_soak(ctx, chosen)

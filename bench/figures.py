@@ -129,6 +129,24 @@ def aggregate(runs: list[dict]) -> dict:
     }
 
 
+def cost_split(points: dict[str, dict]) -> dict | None:
+    """A server's CPU per post as `per_post_us` + `per_delivery_us` * N: least squares over the sweep's
+    points (each point's server CPU seconds over its saved posts, all runs together), so the cost a post
+    pays once (parsing, the database, the channel layer) is told apart from what each socket costs.
+    None with fewer than two socket counts."""
+    xs, ys = [], []
+    for point in points.values():
+        runs = point.get("runs_detail") or []
+        posts = sum(r["posts"] - r["refused"] for r in runs)
+        if posts:
+            xs.append(point["sockets"])
+            ys.append(sum(r["cpu"]["server_s"] for r in runs) * 1e6 / posts)
+    if len(set(xs)) < 2:
+        return None
+    slope, intercept = statistics.linear_regression(xs, ys)
+    return {"per_post_us": round(intercept, 1), "per_delivery_us": round(slope, 2), "points": len(xs)}
+
+
 def brief(run: dict) -> str:
     lat = run["latency_ms"]
     cpu = run["cpu"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bench.figures import cost_split
 from bench.servers import ServerSpec
 from bench.tables import (
     DASH,
@@ -135,6 +136,38 @@ def overload(report: dict, specs: list[ServerSpec]) -> list[str]:
     return section(title, [intro], columns, rows_of(report["results"].get("overload", {}), specs))
 
 
+def pairs(report: dict, specs: list[ServerSpec]) -> list[str]:
+    """The interleaved pairs (bench/pairs.py): each pair's two runs and their ratio."""
+    labels = {s.name: s.label for s in specs}
+    out = []
+    for name, entry in report["results"].get("pairs", {}).items():
+        ref = labels.get(entry["reference"], entry["reference"])
+        out += [
+            f"## Saturation in interleaved pairs: {labels.get(name, name)} and {ref}, N={entry['sockets']}",
+            "",
+            "Both servers up with their sockets open; one run on each, one after the other, the order"
+            " alternating. The target reads the median of the pairs' ratios: runs seconds apart,"
+            " not minutes, so the machine's drift cancels.",
+            "",
+            "| pair | wall deliveries/s | server µs/dlv | raw deliveries/s | server µs/dlv | ratio |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        rows = zip(entry["wall_runs"], entry["reference_runs"], entry["ratios"], strict=True)
+        for index, (wall, raw, ratio) in enumerate(rows, start=1):
+            cells = [
+                str(index),
+                fmt(wall["deliveries_per_s"]),
+                fmt(wall["server_us_per_delivery"], 1),
+                fmt(raw["deliveries_per_s"]),
+                fmt(raw["server_us_per_delivery"], 1),
+                DASH if ratio is None else f"{ratio:.2f}{X}",
+            ]
+            out.append("| " + " | ".join(cells) + " |")
+        median = entry["median"]
+        out += ["", f"Median ratio: {DASH if median is None else f'{median:.2f}{X}'}.", ""]
+    return out
+
+
 def sweep(report: dict, specs: list[ServerSpec]) -> list[str]:
     plan = report["meta"]["plan"]
 
@@ -149,8 +182,21 @@ def sweep(report: dict, specs: list[ServerSpec]) -> list[str]:
 
     title = f"Sweep: deliveries/s and p99 latency by sockets (closed loop, {plan['sweep_s']:.0f} s per run)"
     columns = [point(n) for n in plan["sweep_points"]]
+    sweep_results = report["results"].get("sweep", {})
+    split = [
+        Column("server CPU per post, fixed", lambda e: f"{e['per_post_us'] / 1000:.2f} ms"),
+        Column("per socket", lambda e: f"{e['per_delivery_us']:.1f} µs"),
+        Column("sweep points", lambda e: str(e["points"])),
+    ]
+    splits = {name: cost_split(points) for name, points in sweep_results.items()}
     return [
-        *section(title, [], columns, rows_of(report["results"].get("sweep", {}), specs)),
+        *section(title, [], columns, rows_of(sweep_results, specs)),
         "![fan-out](fanout.png)",
         "",
+        *section(
+            f"Where a post's server CPU goes: fixed + per socket {X} N (least squares over the sweep)",
+            [],
+            split,
+            rows_of({name: e for name, e in splits.items() if e}, specs),
+        ),
     ]

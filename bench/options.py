@@ -9,7 +9,7 @@ from pathlib import Path
 from bench.plan import Plan
 from bench.servers import ROOT
 
-SCENARIOS = ["connect", "fanout", "overload", "soak", "history", "two", "storm", "lock"]
+SCENARIOS = ["connect", "fanout", "pairs", "overload", "soak", "history", "two", "storm", "lock"]
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -40,6 +40,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--receiver-workers", type=int, help="client processes for receiver sockets (default 2)"
+    )
+    parser.add_argument(
+        "--pairs", type=int, help="interleaved saturation pairs, wall and raw (default 5, quick 2)"
     )
     parser.add_argument("--sweep", help="socket counts for the sweep, e.g. 10,100,1000")
     parser.add_argument("--saturation-seconds", type=float)
@@ -82,6 +85,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         "soak_sockets": args.soak_sockets,
         "soak_s": args.soak_seconds,
         "storm_sockets": args.storm_sockets,
+        "pairs": args.pairs,
     }
     for key, value in overrides.items():
         if value is not None:

@@ -17,6 +17,8 @@ class Plan:
     # Posting sockets (closed loop: each keeps `window` posts in flight; fixed rate: the rate shared).
     saturation_posters: int = 1
     saturation_s: float = 5.0
+    # Interleaved pairs of saturation runs, production wall and raw (b), for the target's ratio.
+    pairs: int = 5
     sweep_points: list[int] = field(default_factory=lambda: [10, 100, 500, 1000, 2000])
     sweep_s: float = 2.0
     fixed_sockets: int = 1000
@@ -63,6 +65,7 @@ class Plan:
         return cls(
             runs=1,
             saturation_s=3.0,
+            pairs=2,
             sweep_points=[100, 1000],
             sweep_s=2.0,
             fixed_s=5.0,

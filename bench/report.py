@@ -18,6 +18,7 @@ SECTIONS = [
     markdown.header,
     markdown.targets_section,
     markdown.saturation,
+    markdown.pairs,
     markdown.fixed,
     markdown.overload,
     markdown.sweep,

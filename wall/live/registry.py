@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 
 from .. import metrics
+from .frames import prepared_frame
 from .loops import per_loop
 from .writer import Envelope, SocketWriter
 
@@ -43,13 +44,15 @@ class Registry:
             writer.user_id = user_id
 
     def fan_out(self, envelope: Envelope) -> None:
-        """Hand one event to every socket of ours; one ASGI message for all (servers only read it)."""
+        """Hand one event to every socket of ours: one ASGI message for all (servers only read it) and
+        one prepared frame (wall.live.frames)."""
         started = time.perf_counter()
         self.changes += 1
         message = {"type": "websocket.send", "text": envelope.text}
+        frame = prepared_frame(envelope.text)
         writers = list(self.writers.values())
         for writer in writers:
-            writer.deliver(envelope, message)
+            writer.deliver(envelope, message, frame)
         metrics.event_delivered(envelope.kind, len(writers), time.perf_counter() - started)
 
     def resume_all(self, reason: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 
 from .. import metrics, protocol
+from .frames import direct_target, write_direct
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class SocketWriter:
         self.moderator = False  # its Django session holds wall.moderate_post (set on connect)
         self._send = send
         self._close = close
+        self._direct = direct_target(send)  # uvicorn's protocol, when prepared frames can be written
         self.backlog: deque[Envelope] = deque()
         self.task: asyncio.Task | None = None  # drains the backlog while a write waits
         self.live = False
@@ -81,16 +83,20 @@ class SocketWriter:
         if self.backlog and not self.closing and self.task is None:
             self.task = asyncio.get_running_loop().create_task(self._drain(None))
 
-    def deliver(self, envelope: Envelope, message: dict) -> None:
+    def deliver(self, envelope: Envelope, message: dict, frame: bytes | None = None) -> None:
         """Send an event now, or queue it behind a write that waits (never awaited by the caller).
 
-        `message` is the ASGI `websocket.send` for `envelope.text`, one object for every socket."""
+        `message` is the ASGI `websocket.send` for `envelope.text`, one object for every socket;
+        `frame` its prepared WebSocket frame (wall.live.frames), written as is where the server allows."""
         if self.closing:
             return
         if self.live and self.task is None and not self.backlog:
             if self._wanted(envelope):
                 try:
-                    waiting = start_eagerly(self._send(message))
+                    if frame is not None and self._direct is not None and write_direct(self._direct, frame):
+                        waiting = None
+                    else:
+                        waiting = start_eagerly(self._send(message))
                 except Exception:  # The server refused the write (a socket closing under us).
                     logger.info("write to a closing socket failed", exc_info=True)
                     self.close_for(protocol.CLOSE_FAILED)
