@@ -147,6 +147,23 @@ def cost_split(points: dict[str, dict]) -> dict | None:
     return {"per_post_us": round(intercept, 1), "per_delivery_us": round(slope, 2), "points": len(xs)}
 
 
+def pair_order(index: int) -> tuple[int, int]:
+    """Which of (wall, reference) runs first in pair `index` (0-based): (0, 1), then (1, 0), ..."""
+    return (0, 1) if index % 2 == 0 else (1, 0)
+
+
+def paired_ratios(wall: list[float | None], reference: list[float | None]) -> dict:
+    """Each pair's wall ÷ reference (deliveries/s) and their median and range; pairs where either run
+    delivered nothing are left out (None). Raises ValueError when the lists differ in length."""
+    if len(wall) != len(reference):
+        raise ValueError(f"{len(wall)} wall runs against {len(reference)} reference runs")
+    ratios = [round(w / r, 4) if w and r else None for w, r in zip(wall, reference, strict=True)]
+    counted = [r for r in ratios if r is not None]
+    if not counted:
+        return {"ratios": ratios, "median": None, "min": None, "max": None}
+    return {"ratios": ratios, "median": statistics.median(counted), "min": min(counted), "max": max(counted)}
+
+
 def brief(run: dict) -> str:
     lat = run["latency_ms"]
     cpu = run["cpu"]

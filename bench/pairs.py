@@ -11,28 +11,10 @@ then raw first: A B, B A, ...) so neither server always runs on the warmer machi
 
 from __future__ import annotations
 
-import statistics
-
 from bench.context import Context, end_pool, new_pool, open_sockets, reset_state, retire, start
+from bench.figures import pair_order, paired_ratios
 from bench.runs import measure, single
 from bench.servers import ServerSpec
-
-
-def pair_order(index: int) -> tuple[int, int]:
-    """Which of (wall, reference) runs first in pair `index` (0-based): (0, 1), then (1, 0), ..."""
-    return (0, 1) if index % 2 == 0 else (1, 0)
-
-
-def paired_ratios(wall: list[float | None], reference: list[float | None]) -> dict:
-    """Each pair's wall ÷ reference (deliveries/s) and their median and range; pairs where either run
-    delivered nothing are left out (None). Raises ValueError when the lists differ in length."""
-    if len(wall) != len(reference):
-        raise ValueError(f"{len(wall)} wall runs against {len(reference)} reference runs")
-    ratios = [round(w / r, 4) if w and r else None for w, r in zip(wall, reference, strict=True)]
-    counted = [r for r in ratios if r is not None]
-    if not counted:
-        return {"ratios": ratios, "median": None, "min": None, "max": None}
-    return {"ratios": ratios, "median": statistics.median(counted), "min": min(counted), "max": max(counted)}
 
 
 async def scenario_pairs(ctx: Context, wall: ServerSpec, reference: ServerSpec) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.figures import cost_split
-from bench.pairs import pair_order, paired_ratios
+from bench.figures import cost_split, pair_order, paired_ratios
 
 
 def test_pairs_alternate_which_server_runs_first():
