@@ -11,7 +11,7 @@ otherwise (daphne, a socket whose writes wait, closing) the event goes the ASGI 
 permessage-deflate negotiated, the prepared frame goes uncompressed (RFC 7692 §6 allows it): one
 compression per socket and event cost more than the rest of the fan-out together (bench/README.md).
 This relies on uvicorn's and websockets' internals: docs/decisions.md lists it, and
-tests/test_internals.py holds the two ways byte-equal.
+tests/test_prepared_frames.py holds the two ways byte-equal.
 """
 
 from __future__ import annotations
